@@ -1,0 +1,1 @@
+"""One module of checks per lesson: ``exNN_slug.py`` (see ``checker/AUTHORING.md``)."""

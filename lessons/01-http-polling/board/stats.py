@@ -1,0 +1,62 @@
+"""Counting what polling costs: every request to the polling endpoints is recorded."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+POLL_PATHS = ("/api/messages", "/api/messages/wait")
+
+
+@dataclass
+class PollStats:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests: list[tuple[float, str, str]] = field(default_factory=list)  # (time, path, after)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+    def count(self, path: str | None = None) -> int:
+        with self.lock:
+            return sum(1 for _, p, _ in self.requests if path is None or p == path)
+
+    def cursors(self, path: str) -> list[str]:
+        with self.lock:
+            return [after for _, p, after in self.requests if p == path]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.peak_in_flight = self.in_flight
+
+    def as_dict(self) -> dict:
+        with self.lock:
+            return {
+                "short_polls": sum(1 for _, p, _ in self.requests if p == POLL_PATHS[0]),
+                "long_polls": sum(1 for _, p, _ in self.requests if p == POLL_PATHS[1]),
+                "waiting_now": self.in_flight,
+                "peak_waiting": self.peak_in_flight,
+            }
+
+
+stats = PollStats()
+
+
+class PollStatsMiddleware:
+    """Records each GET to a polling endpoint and how many are open at once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method != "GET" or request.path not in POLL_PATHS:
+            return self.get_response(request)
+        with stats.lock:
+            stats.requests.append((time.monotonic(), request.path, request.GET.get("after", "")))
+            stats.in_flight += 1
+            stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+        try:
+            return self.get_response(request)
+        finally:
+            with stats.lock:
+                stats.in_flight -= 1

@@ -1,0 +1,283 @@
+"""The thin I/O layer: an asyncio TCP server that drives YOUR sans-I/O code.
+
+This file only moves bytes. It reads an HTTP request head from a plain TCP socket, asks
+``handshake.handshake_response()`` what to answer, and from then on hands every chunk the
+socket reads to ``Connection.receive_data()`` and writes back ``Connection.data_to_send()``.
+Every WebSocket rule lives in your three files; none lives here.
+
+Routes:
+
+* ``GET /``      the chat page (``chat.html``), plain HTTP;
+* ``/echo``      WebSocket: every message comes back to its sender, same type, same bytes;
+* ``/chat``      WebSocket: every text message goes to everyone in the room (sender included),
+                 and the room hears ``{"type": "presence", "online": N}`` when someone joins or leaves.
+
+``WebSocketServer`` is used by ``demo.py`` (in the foreground) and by the checks and the
+notebook through ``ServerThread`` (in a background thread on a free loopback port).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from ws_common import (
+    CLOSE_GOING_AWAY,
+    BadRequest,
+    CloseReceived,
+    Message,
+    State,
+    header_tokens,
+    http_response,
+    parse_request,
+)
+
+HERE = Path(__file__).resolve().parent
+PAGE = HERE / "chat.html"
+LOOPBACK = "127.0.0.1"
+MAX_HEAD = 16 * 1024  # bytes of request head we accept before answering 431
+READ_SIZE = 64 * 1024  # bytes asked from the socket per read()
+CLOSE_TIMEOUT = 2.0  # seconds to wait for the peer's Close after we sent ours
+
+log = logging.getLogger("ws03")
+
+
+@dataclass(eq=False)
+class Client:
+    connection: object  # the learner's Connection
+    writer: asyncio.StreamWriter
+    peer: str
+
+    def flush(self) -> None:
+        data = self.connection.data_to_send()
+        if data and not self.writer.is_closing():
+            self.writer.write(data)
+
+
+class WebSocketServer:
+    """Serves the page, ``/echo`` and ``/chat`` with the learner's ``handshake`` and ``connection`` modules."""
+
+    def __init__(self, handshake, connection, *, max_message_size: int = 1 << 20) -> None:
+        self.handshake = handshake
+        self.connection = connection
+        self.max_message_size = max_message_size
+        self.room: set[Client] = set()
+        self.clients: set[Client] = set()
+        self.errors: list[BaseException] = []  # exceptions raised by the learner's code, for the checks
+        self._tasks: set[asyncio.Task] = set()
+        self._server: asyncio.base_events.Server | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, host: str = LOOPBACK, port: int = 0) -> int:
+        """Listen on ``host:port`` (0 = any free port); return the port."""
+        self._server = await asyncio.start_server(self._on_connect, host, port, limit=MAX_HEAD)
+        return self._server.sockets[0].getsockname()[1]
+
+    async def shutdown(self) -> None:
+        """Stop accepting, send every WebSocket client a Close 1001 (going away), wait a little."""
+        if self._server is not None:
+            self._server.close()
+        for client in list(self.clients):
+            try:
+                client.connection.close(CLOSE_GOING_AWAY, "server shutting down")
+                client.flush()
+            except Exception as exc:  # noqa: BLE001 - learner code; shutting down anyway
+                self._record(exc)
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=CLOSE_TIMEOUT)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1)
+
+    def _record(self, exc: BaseException) -> None:
+        self.errors.append(exc)
+        log.error("error in the exercise's code:\n%s", "".join(traceback.format_exception(exc)).rstrip())
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        except Exception as exc:  # noqa: BLE001 - keep serving the other clients
+            self._record(exc)
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError:
+            writer.write(http_response(431, body="request head too large\n"))
+            return
+        try:
+            request = parse_request(head)
+        except BadRequest as exc:
+            writer.write(http_response(400, body=f"{exc}\n"))
+            return
+        wants_upgrade = "websocket" in header_tokens(request.header("upgrade"))
+        if request.path in ("/echo", "/chat"):
+            await self._websocket(request, reader, writer)
+        elif request.path in ("/", "/index.html") and not wants_upgrade:
+            if request.method not in ("GET", "HEAD"):
+                writer.write(http_response(405, [("Allow", "GET, HEAD")], "GET this page\n"))
+                return
+            page = PAGE.read_bytes()
+            response = http_response(200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], page)
+            writer.write(response if request.method == "GET" else response[: len(response) - len(page)])
+        else:
+            writer.write(http_response(404, body=f"nothing at {request.path}; try / (the page), /echo or /chat\n"))
+        await writer.drain()
+
+    # ---- WebSocket ---------------------------------------------------------------------
+
+    async def _websocket(self, request, reader, writer) -> None:
+        try:
+            response = self.handshake.handshake_response(request)
+        except Exception as exc:  # noqa: BLE001 - learner code
+            self._record(exc)
+            writer.write(http_response(500, body=f"handshake_response raised {type(exc).__name__}; see the server log\n"))
+            return
+        writer.write(response)
+        await writer.drain()
+        if not bytes(response).startswith(b"HTTP/1.1 101 "):
+            return  # an HTTP error answer: hang up after it
+        client = Client(self.connection.Connection(max_message_size=self.max_message_size), writer, _peer(writer))
+        self.clients.add(client)
+        chat = request.path == "/chat"
+        try:
+            if chat:
+                self.room.add(client)
+                self._presence()
+            await self._pump(client, reader, chat)
+        finally:
+            self.clients.discard(client)
+            if chat and client in self.room:
+                self.room.discard(client)
+                self._presence()
+
+    async def _pump(self, client: Client, reader: asyncio.StreamReader, chat: bool) -> None:
+        """Socket bytes -> receive_data -> events; data_to_send -> socket, until CLOSED."""
+        conn = client.connection
+        while conn.state is not State.CLOSED:
+            timeout = CLOSE_TIMEOUT if conn.state is State.CLOSING else None
+            try:
+                data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
+            except asyncio.TimeoutError:
+                log.info("%s never answered our Close; dropping the connection", client.peer)
+                return
+            if not data:
+                return  # the TCP connection ended without a Close frame (what the RFC calls 1006)
+            try:
+                events = conn.receive_data(data)
+            except Exception as exc:  # noqa: BLE001 - learner code must not raise; report and hang up
+                self._record(exc)
+                return
+            for event in events:
+                if isinstance(event, Message):
+                    if not chat:
+                        (conn.send_text if isinstance(event.data, str) else conn.send_binary)(event.data)
+                    elif isinstance(event.data, str):
+                        self._broadcast(event.data)
+                elif isinstance(event, CloseReceived):
+                    log.info("%s closed: %s %s", client.peer, event.code, event.reason)
+            client.flush()
+            await client.writer.drain()
+        failure = getattr(conn, "failure", None)
+        if failure is not None:
+            log.info("%s failed the protocol: close %s (%s)", client.peer, failure.code, failure.reason)
+        # §7.1.1: once the close handshake is done, the server closes the TCP connection first.
+
+    def _broadcast(self, text: str) -> None:
+        for member in list(self.room):
+            try:
+                member.connection.send_text(text)
+                member.flush()
+            except Exception as exc:  # noqa: BLE001 - learner code
+                self._record(exc)
+
+    def _presence(self) -> None:
+        self._broadcast(json.dumps({"type": "presence", "online": len(self.room)}))
+
+
+def _peer(writer: asyncio.StreamWriter) -> str:
+    peer = writer.get_extra_info("peername")
+    return f"{peer[0]}:{peer[1]}" if peer else "?"
+
+
+class ServerThread:
+    """Run a ``WebSocketServer`` in a background thread on a free loopback port.
+
+    ``with ServerThread(handshake, connection) as server: ... server.url ...``
+    """
+
+    def __init__(self, handshake, connection, *, host: str = LOOPBACK, port: int = 0, max_message_size: int = 1 << 20):
+        self.server = WebSocketServer(handshake, connection, max_message_size=max_message_size)
+        self.host, self.port = host, port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._startup_error: BaseException | None = None
+
+    @property
+    def errors(self) -> list[BaseException]:
+        return self.server.errors
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def ws_url(self, path: str) -> str:
+        return f"ws://{self.host}:{self.port}{path}"
+
+    def start(self) -> "ServerThread":
+        self._thread = threading.Thread(target=self._run, name="ws03-server", daemon=True)
+        self._thread.start()
+        self._started.wait(10)
+        if self._startup_error is not None:
+            raise self._startup_error
+        return self
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            self.port = await self.server.start(self.host, self.port)
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._startup_error = exc
+            self._started.set()
+            return
+        self._started.set()
+        await self._stop.wait()
+        await self.server.shutdown()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> "ServerThread":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

@@ -1,0 +1,166 @@
+"""The server side of one WebSocket connection, after the handshake, as a state machine.
+
+Bytes in, events and bytes out: ``receive_data(data)`` takes whatever the socket read and
+returns the events it completed (``Message``, ``Ping``, ``Pong``, ``CloseReceived``);
+``data_to_send()`` returns the bytes the server must write (pongs, close frames, messages).
+Nothing here touches a socket, so every rule below is tested by feeding bytes.
+
+The rules it enforces (RFC 6455):
+
+* messages may arrive in fragments (§5.4); control frames may come between them;
+* a Ping is answered with a Pong carrying the same payload (§5.5.2, §5.5.3);
+* a Close is answered with a Close, then the connection is closed (§5.5.1, §7);
+* a peer that breaks the protocol gets a Close with a code saying why (§7.1.7, §7.4.1):
+  1002 (protocol error), 1007 (text that is not UTF-8), 1009 (message too big).
+"""
+
+from __future__ import annotations
+
+from frames import FrameDecoder, encode_frame
+from ws_common import (
+    CLOSE_INVALID_DATA,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_TOO_BIG,
+    OPCODE_BINARY,
+    OPCODE_CLOSE,
+    OPCODE_CONTINUATION,
+    OPCODE_PING,
+    OPCODE_PONG,
+    OPCODE_TEXT,
+    CloseReceived,
+    Event,
+    Frame,
+    Message,
+    Ping,
+    Pong,
+    ProtocolError,
+    State,
+    encode_close_payload,
+    parse_close_payload,
+)
+
+
+class Connection:
+    """One WebSocket connection, server side. Start it after a successful handshake."""
+
+    def __init__(self, max_message_size: int = 1 << 20) -> None:
+        self.state = State.OPEN
+        self.max_message_size = max_message_size
+        # A frame can never be bigger than the biggest message, so the decoder refuses
+        # oversized frames as soon as their header arrives.
+        self._decoder = FrameDecoder(expect_masked=True, max_payload=max_message_size)
+        self._outgoing = bytearray()
+        # The message being reassembled from fragments (§5.4): its opcode and its pieces.
+        self._message_opcode: int | None = None
+        self._fragments: list[bytes] = []
+        self._message_size = 0
+        #: The ProtocolError that made us fail the connection, if one did.
+        self.failure: ProtocolError | None = None
+
+    # ---- sending (given) --------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """The bytes to write to the socket now (and forget them)."""
+        data = bytes(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    def _send_frame(self, frame: Frame) -> None:
+        self._outgoing += encode_frame(frame)  # §5.1: a server never masks
+
+    def send_text(self, text: str) -> None:
+        if self.state is State.OPEN:
+            self._send_frame(Frame(OPCODE_TEXT, text.encode("utf-8")))
+
+    def send_binary(self, data: bytes) -> None:
+        if self.state is State.OPEN:
+            self._send_frame(Frame(OPCODE_BINARY, bytes(data)))
+
+    def send_ping(self, payload: bytes = b"") -> None:
+        if self.state is State.OPEN:
+            self._send_frame(Frame(OPCODE_PING, payload))
+
+    def _fail(self, error: ProtocolError) -> None:
+        """_Fail the WebSocket Connection_ (§7.1.7): send a Close with the error's code, stop."""
+        self.failure = error
+        if self.state is State.OPEN:
+            self._send_frame(Frame(OPCODE_CLOSE, encode_close_payload(error.code, error.reason)))
+        self.state = State.CLOSED
+
+    # ---- the state machine ------------------------------------------------------------
+
+    def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        """Start the closing handshake (§7.1.2): send a Close frame and wait for the peer's."""
+        if self.state is not State.OPEN:
+            return
+        self._send_frame(Frame(OPCODE_CLOSE, encode_close_payload(code, reason)))
+        self.state = State.CLOSING
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed bytes read from the socket; return the events they completed.
+
+        Never raises for anything the peer sends: a protocol violation queues a Close frame
+        with the right code and moves to CLOSED (the server then closes the socket).
+        """
+        events: list[Event] = []
+        if self.state is State.CLOSED:
+            return events  # §7.1.1: after the close handshake, ignore anything more
+        self._decoder.feed(data)
+        try:
+            for frame in self._decoder:
+                event = self._handle_frame(frame)
+                if event is not None:
+                    events.append(event)
+                if self.state is State.CLOSED:
+                    break
+        except ProtocolError as error:
+            self._fail(error)
+        return events
+
+    def _handle_frame(self, frame: Frame) -> Event | None:
+        """Apply one frame to the state machine; return the event it completes, if any."""
+        if frame.opcode == OPCODE_PING:
+            # §5.5.2/§5.5.3: answer with a Pong carrying "Application data" identical to the Ping's.
+            if self.state is State.OPEN:
+                self._send_frame(Frame(OPCODE_PONG, frame.payload))
+            return Ping(frame.payload)
+        if frame.opcode == OPCODE_PONG:
+            return Pong(frame.payload)  # §5.5.3: an unsolicited Pong needs no answer
+        if frame.opcode == OPCODE_CLOSE:
+            code, reason = parse_close_payload(frame.payload)  # 1002/1007 on a bad body
+            if self.state is State.OPEN:
+                # §5.5.1: answer with a Close, "typically echoing the status code it received".
+                reply = None if code == CLOSE_NO_STATUS else code
+                self._send_frame(Frame(OPCODE_CLOSE, encode_close_payload(reply)))
+            self.state = State.CLOSED  # §7.1.1: the server then closes the TCP connection
+            return CloseReceived(code, reason)
+        return self._handle_data_frame(frame)
+
+    def _handle_data_frame(self, frame: Frame) -> Message | None:
+        """Text, binary and continuation frames: reassemble fragments into messages (§5.4)."""
+        if frame.opcode == OPCODE_CONTINUATION:
+            if self._message_opcode is None:
+                raise ProtocolError(CLOSE_PROTOCOL_ERROR, "continuation frame without a message to continue")
+        elif self._message_opcode is not None:
+            # §5.4: fragments of one message are not interleaved with another message.
+            raise ProtocolError(CLOSE_PROTOCOL_ERROR, "new message started before the last one finished")
+        else:
+            self._message_opcode = frame.opcode
+        self._message_size += len(frame.payload)
+        if self._message_size > self.max_message_size:  # §10.4 -> 1009 (§7.4.1)
+            raise ProtocolError(CLOSE_TOO_BIG, f"message over {self.max_message_size} bytes")
+        self._fragments.append(frame.payload)
+        if not frame.fin:
+            return None
+        opcode, payload = self._message_opcode, b"".join(self._fragments)
+        self._message_opcode, self._fragments, self._message_size = None, [], 0
+        if opcode == OPCODE_TEXT:
+            try:
+                # §5.6 and §8.1: text is UTF-8, checked on the whole message (a character may
+                # be split across two fragments, so fragments are not decoded one by one).
+                return Message(payload.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise ProtocolError(CLOSE_INVALID_DATA, "text message is not valid UTF-8") from None
+        return Message(payload)

@@ -1,0 +1,115 @@
+"""Django glue shared by the lessons: readable errors from learner code and a quiet threaded server.
+
+The lessons run Django exactly as production WSGI servers do (one thread per request), but
+inside our own process, so the checker can start one on a free port in milliseconds and the
+demos can stop it cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from django.http import JsonResponse
+
+from . import net
+from .learner import ENV_EXERCISE_DIR, describe_frame, learner_frame
+
+ERROR_HEADER = "X-Workshop-Error"
+
+
+def _stub_name(exc: BaseException, exercise_dir: Path | None) -> str:
+    frame = learner_frame(exc.__traceback__, exercise_dir) if exercise_dir else None
+    if frame is None:
+        return "a function of the exercise"
+    from .paths import relative
+
+    return f"{frame.name}() in {relative(Path(frame.filename))}"
+
+
+class LearnerErrorMiddleware:
+    """Turn an exception from the learner's view into a JSON answer that says where it happened.
+
+    ``NotImplementedError`` (a stub not written yet) becomes HTTP 501; anything else HTTP 500
+    with the file and line of the learner's code. The header ``X-Workshop-Error`` carries the
+    same one-line summary, so the checker and the browser console can show it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exc):
+        import os
+
+        exercise_dir = Path(os.environ[ENV_EXERCISE_DIR]) if os.environ.get(ENV_EXERCISE_DIR) else None
+        if isinstance(exc, NotImplementedError):
+            summary = f"{_stub_name(exc, exercise_dir)} is not written yet (it raises NotImplementedError)"
+            status = 501
+        else:
+            frame = learner_frame(exc.__traceback__, exercise_dir) if exercise_dir else None
+            where = describe_frame(frame).replace("\n    ", ": ") if frame else "the server"
+            summary = f"{type(exc).__name__}: {exc} ({where})"
+            status = 500
+            traceback.print_exception(exc, file=sys.stderr)
+        response = JsonResponse({"error": summary}, status=status)
+        response[ERROR_HEADER] = summary.replace("\n", " ")[:500]
+        return response
+
+
+def make_server(app, host: str = net.LOOPBACK, port: int = 0, quiet: bool = True):
+    """A threaded WSGI server (Django's own, as ``runserver`` uses) bound to ``host:port``."""
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+            if not quiet:
+                super().log_message(format, *args)
+
+    server = ThreadedWSGIServer((host, port), Handler, allow_reuse_address=False)
+    server.daemon_threads = True
+    server.set_app(app)
+    return server
+
+
+class BackgroundServer:
+    """``with BackgroundServer(app) as srv: srv.url`` -- serving in a daemon thread."""
+
+    def __init__(self, app, host: str = net.LOOPBACK, port: int = 0):
+        self.server = make_server(app, host, port)
+        self.host, self.port = self.server.server_address[:2]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> "BackgroundServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_forever(app, host: str, port: int, banner: str) -> int:
+    """Serve in the foreground until Ctrl-C or SIGTERM; return an exit code for ``demo.py``."""
+    if not net.port_is_free(port, host):
+        print(net.busy_port_message(port, host), file=sys.stderr)
+        return 3
+    server = make_server(app, host, port, quiet=False)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    print(banner, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        print("\nStopped. Bye!", flush=True)
+    finally:
+        server.server_close()
+    return 0

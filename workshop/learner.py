@@ -1,0 +1,99 @@
+"""Load the learner's code from whichever tree is being graded or served.
+
+Scaffolding never copies the learner's files: it puts the lesson folder and the chosen
+exercise folder (``exercises/NN-slug`` or ``solutions/NN-slug``) at the front of
+``sys.path`` and imports the learner's modules by name. When that import fails, the
+learner gets the file and line and the next thing to do, not a traceback from our code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from .paths import relative
+
+ENV_EXERCISE_DIR = "WORKSHOP_EXERCISE_DIR"
+
+
+class LearnerCodeError(Exception):
+    """The learner's module could not be loaded; ``str()`` is a message for the learner."""
+
+
+def activate(lesson_dir: Path, exercise_dir: Path) -> None:
+    """Make ``import <learner module>`` load from ``exercise_dir`` and scaffolding from ``lesson_dir``."""
+    for folder in (lesson_dir, exercise_dir):  # the exercise folder ends up first
+        folder = str(Path(folder).resolve())
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
+    os.environ[ENV_EXERCISE_DIR] = str(Path(exercise_dir).resolve())
+
+
+def exercise_dir_from_env(default: Path) -> Path:
+    """The exercise folder chosen by ``checker serve``/the checker, else ``default``."""
+    return Path(os.environ.get(ENV_EXERCISE_DIR) or default)
+
+
+def learner_frame(tb, exercise_dir: Path):
+    """The innermost traceback frame whose file is inside ``exercise_dir``, or None."""
+    root = str(Path(exercise_dir).resolve())
+    found = None
+    for frame in traceback.extract_tb(tb):
+        if str(Path(frame.filename).resolve()).startswith(root + os.sep):
+            found = frame
+    return found
+
+
+def describe_frame(frame) -> str:
+    where = f"{relative(Path(frame.filename))}, line {frame.lineno}, in {frame.name}"
+    if frame.line:
+        where += f"\n    {frame.line.strip()}"
+    return where
+
+
+def syntax_error_message(err: SyntaxError) -> str:
+    lines = [f"{relative(Path(err.filename or '?'))}, line {err.lineno}: {err.msg}"]
+    if err.text:
+        text = err.text.rstrip("\n")
+        lines.append(f"    {text.strip()}")
+        if err.offset:
+            indent = len(text) - len(text.lstrip())
+            lines.append("    " + " " * max(err.offset - 1 - indent, 0) + "^")
+    lines.append("Fix the syntax there, save, and run the checker again.")
+    return "\n".join(lines)
+
+
+def import_learner(name: str, exercise_dir: Path):
+    """Import the learner's module ``name`` (a file ``name.py`` in ``exercise_dir``)."""
+    path = Path(exercise_dir) / f"{name}.py"
+    if not path.exists():
+        raise LearnerCodeError(
+            f"{relative(path)} is missing. If you deleted or renamed it, restore it with:\n"
+            f"    git checkout -- {relative(path)}"
+        )
+    module = sys.modules.get(name)
+    if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
+        return module
+    sys.modules.pop(name, None)
+    try:
+        return importlib.import_module(name)
+    except SyntaxError as err:
+        raise LearnerCodeError(syntax_error_message(err)) from None
+    except SystemExit as err:
+        frame = learner_frame(err.__traceback__, exercise_dir)
+        where = describe_frame(frame) if frame else relative(path)
+        raise LearnerCodeError(
+            f"{relative(path)} called sys.exit({err.code!r}) while being imported:\n{where}\n"
+            "A module the server imports must not exit; remove that call."
+        ) from None
+    except Exception as err:  # noqa: BLE001 - any import-time failure is the learner's to see
+        frame = learner_frame(err.__traceback__, exercise_dir)
+        where = describe_frame(frame) if frame else relative(path)
+        raise LearnerCodeError(
+            f"importing {relative(path)} failed with {type(err).__name__}: {err}\n{where}\n"
+            "Fix the code at that line (it runs as soon as the file is imported), then run the checker again."
+        ) from None

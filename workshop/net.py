@@ -1,0 +1,56 @@
+"""Loopback ports: find a free one, tell whether one is busy, wait for a server to listen.
+
+Everything in the workshop binds to 127.0.0.1 only: nothing a learner runs is reachable
+from the conference network.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A port that was free a moment ago (bind to port 0 and read back what the OS chose)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    """True if nothing listens on ``host:port`` and we may bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def busy_port_message(port: int, host: str = LOOPBACK) -> str:
+    """What to tell a learner whose chosen port is taken."""
+    return (
+        f"Port {port} on {host} is already in use (is another demo or `checker serve` still running?).\n"
+        f"Stop that program (Ctrl-C in its terminal), or pick another port: --port {port + 1}"
+    )
+
+
+def wait_for_port(port: int, host: str = LOOPBACK, timeout: float = 10.0, alive=None) -> bool:
+    """Poll until something accepts TCP connections on ``host:port``.
+
+    ``alive`` is an optional callable; when it returns False (the server process died)
+    waiting stops early. Returns True when the port answered.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
