@@ -24,7 +24,8 @@ from pathlib import Path
 from checker import catalog, report, runner
 from workshop import net, paths, procs
 
-STATE_DIR = paths.REPO_ROOT / ".workshop"
+# Remembered between runs (last statuses, hints shown); never inside the learner's folders.
+STATE_DIR = Path(os.environ.get("WORKSHOP_STATE_DIR") or paths.REPO_ROOT / ".workshop")
 COMMANDS = ("list", "hint", "serve", "doctor")
 
 
@@ -191,7 +192,7 @@ def cmd_serve(argv: list[str]) -> int:
     print(f"Serving lesson {exercise.id} with the code in {_label(target)}/{exercise.slug}/. Press Ctrl-C to stop.",
           flush=True)
     proc = procs.spawn(argv, env=env, stdin=subprocess.DEVNULL)
-    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         code = proc.wait()
     except KeyboardInterrupt:
@@ -214,6 +215,8 @@ def cmd_doctor(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Ctrl-C must always reach us, even when a parent shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     commands = {"list": cmd_list, "hint": cmd_hint, "serve": cmd_serve, "doctor": cmd_doctor}
     try:
         if argv and argv[0] in commands:

@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def main(argv: list[str]) -> int:
             emit({"event": "start", "check": name})
             function = getattr(checks_module, f"check_{name}")
             ctx.begin_check()
+            started = time.monotonic()
             try:
                 function(ctx)
                 status, message = "pass", ""
@@ -100,7 +102,8 @@ def main(argv: list[str]) -> int:
                 status, message = classify(exc, exercise_dir)
             finally:
                 ctx.end_check()
-            emit({"event": "result", "check": name, "status": status, "message": message})
+            emit({"event": "result", "check": name, "status": status, "message": message,
+                  "seconds": round(time.monotonic() - started, 3)})
         emit({"event": "done"})
     finally:
         try:

@@ -71,7 +71,8 @@ def make_server(app, host: str = net.LOOPBACK, port: int = 0, quiet: bool = True
             if not quiet:
                 super().log_message(format, *args)
 
-    server = ThreadedWSGIServer((host, port), Handler, allow_reuse_address=False)
+    # SO_REUSEADDR: a restarted demo can bind again at once, despite connections in TIME_WAIT.
+    server = ThreadedWSGIServer((host, port), Handler, allow_reuse_address=True)
     server.daemon_threads = True
     server.set_app(app)
     return server
@@ -104,7 +105,8 @@ def serve_forever(app, host: str, port: int, banner: str) -> int:
         print(net.busy_port_message(port, host), file=sys.stderr)
         return 3
     server = make_server(app, host, port, quiet=False)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops us as cleanly as Ctrl-C
     print(banner, flush=True)
     try:
         server.serve_forever(poll_interval=0.1)

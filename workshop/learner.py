@@ -11,12 +11,16 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 from .paths import relative
 
 ENV_EXERCISE_DIR = "WORKSHOP_EXERCISE_DIR"
+
+
+_import_lock = threading.RLock()  # request threads may ask for the module at the same moment
 
 
 class LearnerCodeError(Exception):
@@ -75,10 +79,15 @@ def import_learner(name: str, exercise_dir: Path):
             f"{relative(path)} is missing. If you deleted or renamed it, restore it with:\n"
             f"    git checkout -- {relative(path)}"
         )
-    module = sys.modules.get(name)
-    if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
-        return module
-    sys.modules.pop(name, None)
+    with _import_lock:
+        module = sys.modules.get(name)
+        if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
+            return module
+        sys.modules.pop(name, None)
+        return _import(name, path, exercise_dir)
+
+
+def _import(name: str, path: Path, exercise_dir: Path):
     try:
         return importlib.import_module(name)
     except SyntaxError as err:

@@ -1,0 +1,85 @@
+"""The checker's commands as a learner and an instructor use them."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from tests.helpers import ROOT, checker, live_processes
+from workshop import net, procs
+
+
+def test_human_output_has_a_table_the_first_problem_and_progress(state_dir):
+    done = checker("01", env=state_dir)
+    assert done.returncode == 1
+    out = done.stdout
+    assert "\x1b[" not in out, "no colours when the output is not a terminal"
+    assert re.search(r"0/7 checks passed, 0/\d+ points: fail", out)
+    assert "First problem" in out and "Hint:" in out
+    assert re.search(r"Progress: 0/1 exercises complete, 0/\d+ points\.", out)
+    assert "python -m checker hint 01" in out
+
+
+def test_colours_when_forced(state_dir):
+    done = checker("01", "--target", "solutions", env={**state_dir, "FORCE_COLOR": "1"})
+    assert done.returncode == 0
+    assert "\x1b[32m" in done.stdout
+
+
+def test_list_shows_the_last_status(state_dir, exercises):
+    before = checker("list", env=state_dir)
+    assert before.returncode == 0
+    assert before.stdout.count("not graded yet") == len(exercises)
+    checker("01", "--target", "solutions", env=state_dir)
+    after = checker("list", "--target", "solutions", env=state_dir)
+    assert re.search(r"^01\s+HTTP polling\s+pass\s+100/100", after.stdout, re.M)
+
+
+def test_hints_come_one_at_a_time(state_dir, exercises):
+    hints = exercises[0].hints
+    first = checker("hint", "01", env=state_dir).stdout
+    assert f"Hint 1 of {len(hints)}" in first and f"Hint 2 of" not in first
+    second = checker("hint", "1", env=state_dir).stdout
+    assert f"Hint 2 of {len(hints)}" in second and "again for the next hint" in second
+    for _ in hints:
+        last = checker("hint", "01-http-polling", env=state_dir).stdout
+    assert "That was the last hint" in last
+    checker("hint", "01", "--reset", env=state_dir)
+    assert "Hint 2 of" not in checker("hint", "01", env=state_dir).stdout
+
+
+def test_serve_runs_the_demo_and_stops_cleanly_on_ctrl_c():
+    port = net.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "checker", "serve", "01", "--target", "solutions", "--port",
+                             str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert net.wait_for_port(port, timeout=20), "the demo never listened"
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/?mode=long", timeout=5).read().decode()
+        assert "Message board" in page
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/messages", data=b"author=me&text=hello",
+                                         method="POST")
+        assert urllib.request.urlopen(request, timeout=5).status == 201
+        answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/messages?after=0", timeout=5).read()
+        assert b"hello" in answer
+        children = procs.descendants(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        procs.kill_tree(proc)
+    assert proc.returncode == 0, out
+    assert f"http://127.0.0.1:{port}/" in out
+    assert "Ctrl-C" in out
+    time.sleep(0.2)
+    assert live_processes(children) == []
+    assert net.port_is_free(port)
+
+
+def test_doctor_reports_on_the_machine():
+    done = checker("doctor", timeout=60)
+    assert "Python" in done.stdout and "Redis" in done.stdout and "Browser" in done.stdout
+    assert done.returncode == 0, done.stdout

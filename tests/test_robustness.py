@@ -1,0 +1,173 @@
+"""A learner's broken code never hangs or kills the checker (generated broken copies in a temp dir)."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, checker, checker_json, copy_tree, live_processes
+from workshop import paths, procs
+
+SLUG = "01-http-polling"
+QUICK = {"CHECKER_LOAD_TIMEOUT": "4", "CHECKER_TIMEOUT_SCALE": "0.4"}
+
+
+def _broken(tmp_path: Path, old: str, new: str, name: str = "polling.py") -> Path:
+    target = copy_tree(paths.SOLUTIONS, tmp_path / "tree", [SLUG])
+    path = target / SLUG / name
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {name}"
+    path.write_text(text.replace(old, new, 1))
+    return target
+
+
+def _grade(target: Path, *more: str, env=None):
+    return checker_json("01", "--target", str(target), *more, env={**QUICK, **(env or {})})
+
+
+def _checks(document) -> dict[str, dict]:
+    return {c["name"]: c for c in document["exercises"][0]["checks"]}
+
+
+def test_a_syntax_error_is_an_error_with_file_and_line(tmp_path, state_dir):
+    target = _broken(tmp_path, "    if value is None", "    if value is None\n        oops(")
+    code, document = _grade(target, env=state_dir)
+    assert code == 1
+    exercise = document["exercises"][0]
+    assert exercise["status"] == "error"
+    for check in exercise["checks"]:
+        assert check["status"] == "error"
+        assert "polling.py, line" in check["message"], check["message"]
+        assert "Traceback" not in check["message"]
+
+
+def test_an_infinite_loop_at_import_times_out(tmp_path, state_dir):
+    target = _broken(tmp_path, "DEFAULT_TIMEOUT = 25.0", "while True:\n    pass\nDEFAULT_TIMEOUT = 25.0")
+    started = time.monotonic()
+    code, document = _grade(target, env=state_dir)
+    assert time.monotonic() - started < 30
+    exercise = document["exercises"][0]
+    assert exercise["status"] == "timeout"
+    assert all(c["status"] == "timeout" for c in exercise["checks"])
+    assert "importing" in exercise["checks"][0]["message"] and "infinite loop" in exercise["checks"][0]["message"]
+
+
+def test_an_infinite_loop_in_one_function_times_out_that_check_only(tmp_path, state_dir):
+    target = _broken(tmp_path, "    if value is None or value == \"\":", "    while True:\n        pass\n    if value is None or value == \"\":")
+    code, document = _grade(target, env=state_dir)
+    checks = _checks(document)
+    assert checks["parse_cursor"]["status"] == "timeout"
+    assert "parse_cursor" in checks["parse_cursor"]["message"]  # the last step names the call
+    assert checks["messages_after"]["status"] == "pass"
+
+
+def test_sys_exit_in_a_function_is_an_error_and_grading_goes_on(tmp_path, state_dir):
+    target = _broken(tmp_path, "    return [message for message in messages if message.id > cursor]",
+                     "    import sys\n    sys.exit(3)")
+    code, document = _grade(target, env=state_dir)
+    checks = _checks(document)
+    assert checks["messages_after"]["status"] == "error"
+    assert "sys.exit(3)" in checks["messages_after"]["message"]
+    assert checks["parse_cursor"]["status"] == "pass"
+    others = [c["status"] for name, c in checks.items() if name not in ("parse_cursor", "messages_after")]
+    assert others and set(others) <= {"pass", "fail"}, "the other checks were graded"
+
+
+def test_a_hard_crash_is_an_error_and_the_next_checks_still_run(tmp_path, state_dir):
+    target = _broken(tmp_path, "    \"\"\"Short poll: answer at once with the messages after ``?after=``.\"\"\"",
+                     "    import os\n    os._exit(7)")
+    code, document = _grade(target, env=state_dir)
+    checks = _checks(document)
+    assert checks["poll_endpoint"]["status"] == "error"
+    assert "exit code 7" in checks["poll_endpoint"]["message"]
+    assert checks["long_poll_wakes"]["status"] == "pass"
+
+
+def test_an_exception_in_a_view_fails_with_the_learners_line(tmp_path, state_dir):
+    target = _broken(tmp_path, "    return messages_after(store.messages(), cursor)",
+                     "    return {}['boom']")
+    code, document = _grade(target, env=state_dir)
+    check = _checks(document)["long_poll_wakes"]
+    assert check["status"] == "fail"
+    assert "KeyError" in check["message"] and "polling.py, line" in check["message"]
+
+
+def test_one_broken_exercise_does_not_stop_the_others(tmp_path, state_dir, exercises):
+    target = copy_tree(paths.SOLUTIONS, tmp_path / "tree")
+    (target / SLUG / "polling.py").write_text("this is not python\n")
+    code, document = checker_json("--target", str(target), env={**QUICK, **state_dir})
+    statuses = {e["id"]: e["status"] for e in document["exercises"]}
+    assert statuses.pop("01") == "error"
+    assert set(statuses.values()) <= {"pass"}, statuses
+    assert len(statuses) == len(exercises) - 1
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_grading_never_modifies_the_learners_files(tmp_path, state_dir):
+    target = copy_tree(paths.EXERCISES, tmp_path / "tree", [SLUG])
+    before = sorted(p.name for p in (target / SLUG).iterdir())
+    digest = _tree_digest(target)
+    _grade(target, env=state_dir)
+    assert _tree_digest(target) == digest
+    assert sorted(p.name for p in (target / SLUG).iterdir()) == before
+
+
+def test_ctrl_c_stops_the_checker_and_everything_it_started(tmp_path, state_dir):
+    target = _broken(tmp_path, "    if value is None or value == \"\":", "    while True:\n        pass\n    if value is None or value == \"\":")
+    proc = subprocess.Popen([sys.executable, "-m", "checker", "01", "--target", str(target)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**__import__("os").environ, **state_dir})
+    try:
+        deadline = time.monotonic() + 20
+        seen: set[int] = set()
+        while time.monotonic() < deadline and not seen:
+            time.sleep(0.3)
+            seen = procs.descendants(proc.pid)
+        assert seen, "the checker started no worker"
+        time.sleep(1.0)
+        seen |= procs.descendants(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        procs.kill_tree(proc)
+    assert proc.returncode == 130
+    assert "Interrupted" in err
+    time.sleep(0.3)
+    assert live_processes(seen) == []
+
+
+def test_serve_on_a_busy_port_says_so(tmp_path):
+    import socket
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        done = checker("serve", "01", "--port", str(port), timeout=30)
+    assert done.returncode == 1
+    assert f"Port {port}" in done.stderr and "--port" in done.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["99"], "no exercise '99'"),
+    (["--target", "no-such-folder"], "no such folder"),
+    (["--no-such-flag"], "unrecognized arguments"),
+    (["hint"], "required"),
+])
+def test_usage_errors_exit_2_with_a_message(args, words):
+    done = checker(*args, timeout=30)
+    assert done.returncode == 2
+    assert words in done.stderr
