@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/stats", views.poll_stats, name="stats"),
     path("static/poll_client.js", views.client_js, name="client-js"),
     path("static/app.js", views.app_js, name="app-js"),
+    path("favicon.ico", views.favicon),
 ]

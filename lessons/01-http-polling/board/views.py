@@ -32,7 +32,7 @@ def index(request):
         interval = max(50, min(int(request.GET.get("interval", "1000")), 60000))
     except ValueError:
         interval = 1000
-    return render(request, "board/index.html", {"mode": mode, "interval": interval})
+    return render(request, "board/index.html", {"mode": mode, "interval": interval, "host": request.get_host()})
 
 
 def post_message(request):
@@ -89,3 +89,7 @@ def app_js(request):
 
 def poll_stats(request):
     return JsonResponse({**stats.as_dict(), "messages": board.last_id()})
+
+
+def favicon(request):
+    return HttpResponse(status=204)  # no icon; saying so keeps the log free of 404s
