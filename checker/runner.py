@@ -107,11 +107,10 @@ def _with_output(message: str, worker: _Worker) -> str:
     return f"{message}\nLast output:\n{tail}" if tail else message
 
 
-def grade(exercise: Exercise, target: Path) -> dict:
-    """Grade ``exercise`` in ``target``; never raises for anything the learner's code does."""
-    pending = [check.name for check in exercise.checks]
+def _grade_checks(exercise: Exercise, target: Path, names: list[str]) -> dict[str, dict]:
+    """Run the checks ``names`` (in order) in as many workers as it takes; results by name."""
+    pending = list(names)
     results: dict[str, dict] = {}
-    started = time.monotonic()
     while pending:
         worker = _Worker(exercise, target, pending)
         current: str | None = None
@@ -178,6 +177,26 @@ def grade(exercise: Exercise, target: Path) -> dict:
             worker.finish(graceful)
         if _stopping.is_set():
             raise KeyboardInterrupt
+    return results
+
+
+def grade(exercise: Exercise, target: Path) -> dict:
+    """Grade ``exercise`` in ``target``; never raises for anything the learner's code does.
+
+    Browser checks run in a second worker, beside the others: Chromium starts while the
+    plain checks run, which keeps a learner's feedback loop short. (So checks must not
+    depend on one another; each sets up the state it needs.)
+    """
+    started = time.monotonic()
+    groups = [[c.name for c in exercise.checks if not c.browser], [c.name for c in exercise.checks if c.browser]]
+    groups = [group for group in groups if group]
+    results: dict[str, dict] = {}
+    if len(groups) == 1:
+        results = _grade_checks(exercise, target, groups[0])
+    else:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            for part in pool.map(lambda names: _grade_checks(exercise, target, names), groups):
+                results.update(part)
     checks = [results[check.name] for check in exercise.checks]
     statuses = {c["status"] for c in checks}
     status = next((s for s in ("error", "timeout", "fail") if s in statuses), "pass")
