@@ -6,6 +6,7 @@
     python -m checker list            exercises and their last status
     python -m checker hint 03         the next hint for exercise 03
     python -m checker serve 03        run lesson 03's demo with your code
+    python -m checker watch 03        grade 03 again each time you save one of its files
     python -m checker doctor          is this laptop ready for the workshop?
 
 Exit codes: 0 everything graded passes, 1 something does not, 2 usage error.
@@ -26,7 +27,7 @@ from workshop import net, paths, procs
 
 # Remembered between runs (last statuses, hints shown); never inside the learner's folders.
 STATE_DIR = Path(os.environ.get("WORKSHOP_STATE_DIR") or paths.REPO_ROOT / ".workshop")
-COMMANDS = ("list", "hint", "serve", "doctor")
+COMMANDS = ("list", "hint", "serve", "watch", "doctor")
 
 
 class UsageError(Exception):
@@ -204,6 +205,47 @@ def cmd_serve(argv: list[str]) -> int:
     return code
 
 
+# -- watch ---------------------------------------------------------------------------
+def _snapshot(folder: Path, files) -> tuple:
+    stamps = []
+    for name in files:
+        try:
+            stat = (folder / name).stat()
+            stamps.append((name, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            stamps.append((name, None, None))
+    return tuple(stamps)
+
+
+def cmd_watch(argv: list[str]) -> int:
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m checker watch",
+                                     description="Grade an exercise again each time one of its files is saved.")
+    parser.add_argument("exercise", metavar="NN")
+    parser.add_argument("--target")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the files")
+    args = parser.parse_args(argv)
+    exercise = _select(catalog.load(), [args.exercise])[0]
+    target = _target(args.target)
+    folder = target / exercise.slug
+    style = report.Style()
+    # Polling the files' times (rather than OS file events) also sees saves made from Windows into WSL.
+    seen = None
+    while True:
+        now = _snapshot(folder, exercise.files)
+        if now != seen:
+            seen = now
+            result = runner.grade(exercise, target)
+            _save_results(target, [result])
+            print("\033[2J\033[H" if style.colour else "\n", end="")
+            print(report.exercise_block(result, _label(target), style))
+            done = "All checks pass: on to the next lesson!" if result["status"] == "pass" else ""
+            print(f"\n{done}Watching {_label(folder)}/ for saves. Ctrl-C to stop.", flush=True)
+            seen = _snapshot(folder, exercise.files)
+        time.sleep(args.interval)
+
+
 # -- doctor --------------------------------------------------------------------------
 def cmd_doctor(argv: list[str]) -> int:
     from checker import doctor
@@ -217,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Ctrl-C must always reach us, even when a parent shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    commands = {"list": cmd_list, "hint": cmd_hint, "serve": cmd_serve, "doctor": cmd_doctor}
+    commands = {"list": cmd_list, "hint": cmd_hint, "serve": cmd_serve, "watch": cmd_watch, "doctor": cmd_doctor}
     try:
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:])

@@ -83,3 +83,29 @@ def test_doctor_reports_on_the_machine():
     done = checker("doctor", timeout=60)
     assert "Python" in done.stdout and "Redis" in done.stdout and "Browser" in done.stdout
     assert done.returncode == 0, done.stdout
+
+
+def test_watch_grades_again_after_a_save(tmp_path, state_dir):
+    from tests.helpers import copy_tree
+    from workshop import paths
+
+    target = copy_tree(paths.EXERCISES, tmp_path / "tree", ["01-http-polling"])
+    log = tmp_path / "watch.log"
+    with open(log, "w") as out:
+        proc = procs.spawn([sys.executable, "-m", "checker", "watch", "01", "--target", str(target), "--interval",
+                            "0.2"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                           env={**os.environ, **state_dir, "CHECKER_TIMEOUT_SCALE": "0.5"})
+    try:
+        deadline = time.monotonic() + 60
+        while "Watching" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert log.read_text().count("0/7 checks passed") == 1
+        solution = (paths.SOLUTIONS / "01-http-polling" / "polling.py").read_text()
+        (target / "01-http-polling" / "polling.py").write_text(solution)
+        while log.read_text().count("Watching") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = log.read_text()
+        assert text.count("Watching") == 2, text
+        assert "5/7 checks passed" in text  # the Python checks pass now; poll_client.js is still a stub
+    finally:
+        procs.stop_tree(proc)
