@@ -192,6 +192,7 @@ def cmd_serve(argv: list[str]) -> int:
             "--port", str(args.port)]
     print(f"Serving lesson {exercise.id} with the code in {_label(target)}/{exercise.slug}/. Press Ctrl-C to stop.",
           flush=True)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the learner's folder
     proc = procs.spawn(argv, env=env, stdin=subprocess.DEVNULL)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

@@ -51,3 +51,25 @@ def test_every_pristine_exercise_fails_every_check_kindly(pristine_report, exerc
             assert "Traceback" not in check["message"], f"{where} shows a traceback: {check['message']}"
             assert "the check itself crashed" not in check["message"]
             assert check["hint"], f"{where} has no hint"
+
+
+def test_without_a_browser_the_browser_checks_are_skipped_with_advice(state_dir):
+    from tests.helpers import checker_json
+
+    env = {**state_dir, "WORKSHOP_CHROMIUM": "/nonexistent/chromium", "CI": ""}
+    code, document = checker_json("01", "--target", "solutions", env=env)
+    checks = {c["name"]: c for c in document["exercises"][0]["checks"]}
+    assert checks["browser_short_poll"]["status"] == "skip"
+    assert "apt-get install chromium" in checks["browser_short_poll"]["message"]
+    assert checks["parse_cursor"]["status"] == "pass"
+    assert document["exercises"][0]["status"] == "pass" and code == 0
+
+
+def test_under_ci_a_missing_browser_is_a_failure(state_dir):
+    from tests.helpers import checker_json
+
+    env = {**state_dir, "WORKSHOP_CHROMIUM": "/nonexistent/chromium", "CI": "true"}
+    code, document = checker_json("01", "--target", "solutions", env=env)
+    checks = {c["name"]: c for c in document["exercises"][0]["checks"]}
+    assert checks["browser_long_poll"]["status"] == "fail"
+    assert code == 1
