@@ -115,3 +115,41 @@ def serve_forever(app, host: str, port: int, banner: str) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def wsgi_application(lesson_dir: Path, exercise_dir: Path, settings_module: str):
+    """Django's WSGI app for a lesson's project, with the learner's code taken from ``exercise_dir``."""
+    import os
+
+    from . import learner
+
+    learner.activate(Path(lesson_dir), Path(exercise_dir))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    import django
+    from django.core.wsgi import get_wsgi_application
+
+    django.setup(set_prefix=False)
+    return get_wsgi_application()
+
+
+def run_wsgi_demo(lesson_dir: Path, settings_module: str, learner_modules: list[str], banner, description: str) -> int:
+    """The body of a WSGI lesson's ``demo.py``: parse the standard options, check the learner's
+    modules import, then serve until Ctrl-C. ``banner(url)`` returns the text printed at start."""
+    import argparse
+
+    from . import learner
+
+    lesson_dir = Path(lesson_dir)
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--exercise-dir", type=Path, default=lesson_dir.parent.parent / "exercises" / lesson_dir.name)
+    parser.add_argument("--host", default=net.LOOPBACK)
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    app = wsgi_application(lesson_dir, args.exercise_dir, settings_module)
+    for name in learner_modules:
+        try:
+            learner.import_learner(name, args.exercise_dir)
+        except learner.LearnerCodeError as err:
+            print(f"Cannot start the demo: {err}", file=sys.stderr)
+            return 1
+    return serve_forever(app, args.host, args.port, banner(f"http://{args.host}:{args.port}/"))
