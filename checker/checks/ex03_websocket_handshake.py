@@ -16,8 +16,9 @@ import asyncio
 import base64
 import hashlib
 import os
+import shutil
 import struct
-from pathlib import Path
+import tempfile
 
 from checker.api import CheckFailed, Context
 from workshop import learner as learner_support
@@ -378,7 +379,10 @@ def _feed(conn, data: bytes | list[bytes], what: str) -> tuple[list, list]:
                 "The connection must not raise for anything the client sends: catch ProtocolError, "
                 "queue a Close frame with its code (self._fail(error)) and return the events so far."
             ) from None
-        events += list(got or [])
+        if not isinstance(got, (list, tuple)):
+            raise CheckFailed(f"receive_data() returned {got!r:.80} for {what}; it must return a list of events "
+                              "(an empty list when the bytes completed nothing).")
+        events += list(got)
     out = conn.data_to_send()
     try:
         sent = _read_frames(bytes(out))
@@ -585,6 +589,7 @@ def check_fuzz_decoder(ctx: Context) -> None:
     common = _common()
     from hypothesis import HealthCheck, Verbosity, given, settings
     from hypothesis import strategies as st
+    from hypothesis.configuration import set_hypothesis_home_dir
 
     ctx.step("a first FrameDecoder call")
     decoder = frames.FrameDecoder(expect_masked=True, max_payload=4096)
@@ -603,8 +608,14 @@ def check_fuzz_decoder(ctx: Context) -> None:
     config = settings(max_examples=150, deadline=None, database=None, derandomize=True, verbosity=Verbosity.quiet,
                       print_blob=False, suppress_health_check=list(HealthCheck))
 
+    # Random bytes, often starting with a plausible header (a known opcode, a 125/126/127 length),
+    # cut often within the first dozen bytes, where the extended length and the masking key live.
+    first = st.sampled_from([0x00, 0x01, 0x02, 0x80, 0x81, 0x82, 0x88, 0x89, 0x8A])
+    second = st.sampled_from([0x7D, 0x7E, 0x7F, 0xFD, 0xFE, 0xFF])
+    streams = st.builds(lambda b0, b1, rest: bytes([b0, b1]) + rest, first, second, st.binary(max_size=300)) | st.binary(max_size=300)
+
     @config
-    @given(st.binary(max_size=300), st.lists(st.integers(0, 12) | st.integers(0, 300), max_size=6))
+    @given(streams, st.lists(st.integers(0, 12) | st.integers(0, 302), max_size=6))
     def random_bytes(data, cuts):
         decoder = frames.FrameDecoder(expect_masked=True, max_payload=4096)
         points = sorted({c for c in cuts if c <= len(data)} | {0, len(data)})
@@ -651,14 +662,18 @@ def check_fuzz_decoder(ctx: Context) -> None:
                         f"{[_frame_str(f) for f in got]}; expected {want}. The same bytes must give the same frames however TCP cuts them."]
             raise AssertionError(found[0])
 
-    for name, prop in (("random bytes cut at random points", random_bytes), ("valid frames cut at random points", split_valid)):
-        ctx.step(f"hypothesis: {name}")
-        try:
-            prop()
-        except AssertionError:
-            raise CheckFailed(found[0] if found else f"the property '{name}' failed") from None
-        except NotImplementedError:
-            raise
+    # Hypothesis caches what it learns in a folder; keep it out of the learner's repository.
+    home = tempfile.mkdtemp(prefix="ex03-hypothesis-")
+    set_hypothesis_home_dir(home)
+    try:
+        for name, prop in (("random bytes cut at random points", random_bytes), ("valid frames cut at random points", split_valid)):
+            ctx.step(f"hypothesis: {name}")
+            try:
+                prop()
+            except AssertionError:
+                raise CheckFailed(found[0] if found else f"the property '{name}' failed") from None
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # ---- interoperability: a server for the rest of the checks ----------------------------
@@ -681,53 +696,73 @@ def _raise_server_error(ctx: Context, server, during: str) -> None:
     if isinstance(exc, NotImplementedError):
         raise exc  # the checker says which function is still a stub
     frame = learner_support.learner_frame(exc.__traceback__, ctx.exercise_dir)
-    where = learner_support.describe_frame(frame) if frame else "(not in your files: see the traceback above in the server log)"
-    raise CheckFailed(f"While {during}, your code raised {type(exc).__name__}: {exc}\n{where}\nThe server dropped that connection. Fix that line and run the checker again.")
+    if frame is None:
+        raise CheckFailed(f"While {during}, the server could not use what your code returned: {type(exc).__name__}: {exc}\n"
+                          "The server dropped that connection. `python -m checker serve 03` prints the whole traceback.")
+    raise CheckFailed(f"While {during}, your code raised {type(exc).__name__}: {exc}\n{learner_support.describe_frame(frame)}\n"
+                      "The server dropped that connection. Fix that line and run the checker again.")
 
 
 async def _websockets_session(base: str) -> list[str]:
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
     problems: list[str] = []
-    async with connect(base + "/echo", max_size=None, open_timeout=3, close_timeout=3, ping_interval=None) as ws:
-        for n in LENGTHS + [300_000]:
-            text = ("héllo wörld ✓ " * (n // 10 + 1))[:n]
-            await ws.send(text)
-            got = await ws.recv()
-            if got != text:
-                problems.append(f"echo of a {n}-character text message came back as {type(got).__name__} of length {len(got)} (first {got[:30]!r})")
-                break
-            data = os.urandom(n)
-            await ws.send(data)
-            got = await ws.recv()
-            if got != data:
-                problems.append(f"echo of a {n}-byte binary message came back as {type(got).__name__} of length {len(got)}")
-                break
-        await ws.send(["frag", "mented ", "with the library"])  # the library sends fragments
-        got = await ws.recv()
-        if got != "fragmented with the library":
-            problems.append(f"a 3-fragment message came back as {got!r}")
-        waiter = await ws.ping(b"are you alive?")
-        try:
-            await asyncio.wait_for(waiter, 2)
-        except asyncio.TimeoutError:
-            problems.append("a ping got no pong within 2 s")
-        await ws.close(4001, "done here")
-    rcvd = ws.protocol.close_rcvd
-    if rcvd is None or rcvd.code != 4001:
-        problems.append(f"after the client sent Close 4001, the server answered {rcvd} (expected a Close echoing 4001)")
-    async with connect(base + "/echo", open_timeout=3, close_timeout=3) as ws:
-        await ws.close()
-    if ws.protocol.close_rcvd is None or ws.protocol.close_rcvd.code != 1000:
-        problems.append(f"after the client sent Close 1000, the server answered {ws.protocol.close_rcvd} (expected 1000)")
-    async with connect(base + "/chat", open_timeout=3) as alice, connect(base + "/chat", open_timeout=3) as bob:
-        await alice.send('{"type": "message", "name": "alice", "text": "hi bob"}')
-        for _ in range(4):
-            got = await asyncio.wait_for(bob.recv(), 2)
-            if "hi bob" in got:
-                break
-        else:
-            problems.append("on /chat, bob never received alice's message")
+    doing = "opening a WebSocket to /echo"
+
+    async def recv(ws):
+        return await asyncio.wait_for(ws.recv(), 3)
+
+    try:
+        async with connect(base + "/echo", max_size=None, open_timeout=3, close_timeout=3, ping_interval=None) as ws:
+            for n in LENGTHS + [300_000]:
+                doing = f"echoing a {n}-character text message"
+                text = ("héllo wörld ✓ " * (n // 10 + 1))[:n]
+                await ws.send(text)
+                got = await recv(ws)
+                if got != text:
+                    problems.append(f"echo of a {n}-character text message came back as {type(got).__name__} of length {len(got)} (first {got[:30]!r})")
+                    break
+                doing = f"echoing a {n}-byte binary message"
+                data = os.urandom(n)
+                await ws.send(data)
+                got = await recv(ws)
+                if got != data:
+                    problems.append(f"echo of a {n}-byte binary message came back as {type(got).__name__} of length {len(got)}")
+                    break
+            doing = "echoing a text message the library sent in 3 fragments"
+            await ws.send(["frag", "mented ", "with the library"])
+            got = await recv(ws)
+            if got != "fragmented with the library":
+                problems.append(f"a 3-fragment message came back as {got!r}")
+            doing = "waiting for the pong to a ping"
+            waiter = await ws.ping(b"are you alive?")
+            try:
+                await asyncio.wait_for(waiter, 2)
+            except asyncio.TimeoutError:
+                problems.append("a ping got no pong within 2 s")
+            doing = "closing with code 4001"
+            await ws.close(4001, "done here")
+        rcvd = ws.protocol.close_rcvd
+        if rcvd is None or rcvd.code != 4001:
+            problems.append(f"after the client sent Close 4001, the server answered {rcvd} (expected a Close echoing 4001)")
+        doing = "closing with code 1000"
+        async with connect(base + "/echo", open_timeout=3, close_timeout=3) as ws:
+            await ws.close()
+        if ws.protocol.close_rcvd is None or ws.protocol.close_rcvd.code != 1000:
+            problems.append(f"after the client sent Close 1000, the server answered {ws.protocol.close_rcvd} (expected 1000)")
+        doing = "chatting between two clients on /chat"
+        async with connect(base + "/chat", open_timeout=3) as alice, connect(base + "/chat", open_timeout=3) as bob:
+            await alice.send('{"type": "message", "name": "alice", "text": "hi bob"}')
+            for _ in range(4):
+                if "hi bob" in await recv(bob):
+                    break
+            else:
+                problems.append("on /chat, bob never received alice's message")
+    except asyncio.TimeoutError:
+        problems.append(f"no answer within 3 s while {doing}")
+    except ConnectionClosed as exc:
+        problems.append(f"the connection closed while {doing}: {exc}")
     return problems
 
 
@@ -743,7 +778,7 @@ def check_websockets_client(ctx: Context) -> None:
         _raise_server_error(ctx, server, "the websockets client talked to your server")
         raise CheckFailed(
             f"The websockets library's client failed against your server: {type(exc).__name__}: {exc}\n"
-            "Run `python -m checker serve 03` and connect with `python -m websockets ws://127.0.0.1:8003/echo` to watch it."
+            "Run `python -m checker serve 03` and connect with `python -m websockets ws://127.0.0.1:8000/echo` to watch it."
         ) from None
     _raise_server_error(ctx, server, "the websockets client talked to your server")
     if problems:
@@ -758,26 +793,29 @@ async ([url, sizes]) => {
   const queue = [];
   let wake = null;
   ws.onmessage = (e) => { queue.push(e.data); if (wake) { wake(); wake = null; } };
-  const closed = new Promise((resolve) => { ws.onclose = (e) => resolve({code: e.code, reason: e.reason, clean: e.wasClean}); });
+  const closed = new Promise((resolve) => {
+    ws.onclose = (e) => { if (wake) { wake(); wake = null; } resolve({code: e.code, reason: e.reason, clean: e.wasClean}); };
+  });
   const opened = await Promise.race([
     new Promise((resolve) => { ws.onopen = () => resolve(true); }),
     closed.then(() => false),
   ]);
   if (!opened) return ["the browser could not open a WebSocket to " + url + " (the handshake failed or the connection closed)"];
-  const next = async () => {
-    while (!queue.length) { await new Promise((r) => { wake = r; setTimeout(r, 3000); }); if (!queue.length && ws.readyState !== 1) return undefined; }
+  const next = async () => {  // the next message, or undefined after 3 s without one
+    if (!queue.length) await new Promise((r) => { wake = r; setTimeout(r, 3000); });
     return queue.shift();
   };
+  const state = () => (ws.readyState === 1 ? "the connection is still open" : "the connection was closed");
   for (const n of sizes) {
     const text = "é✓a".repeat(Math.ceil(n / 3)).slice(0, n);
     ws.send(text);
     const back = await next();
-    if (back !== text) { problems.push(back === undefined ? `a ${n}-character text message got no echo (closed: ${ws.readyState === 3})` : `a ${n}-character text message came back as ${typeof back} of length ${back.length ?? back.byteLength}`); break; }
+    if (back !== text) { problems.push(back === undefined ? `a ${n}-character text message got no echo within 3 s (${state()})` : `a ${n}-character text message came back as ${typeof back} of length ${back.length ?? back.byteLength}`); break; }
     const bytes = new Uint8Array(n).map((_, i) => (i * 7) & 255);
     ws.send(bytes.buffer);
     const bin = await next();
     const same = bin instanceof ArrayBuffer && bin.byteLength === n && new Uint8Array(bin).every((b, i) => b === bytes[i]);
-    if (!same) { problems.push(bin === undefined ? `a ${n}-byte binary message got no echo (closed: ${ws.readyState === 3})` : `a ${n}-byte binary message came back as ${typeof bin === "string" ? "text" : bin.constructor.name} of length ${bin.byteLength ?? bin.length}`); break; }
+    if (!same) { problems.push(bin === undefined ? `a ${n}-byte binary message got no echo within 3 s (${state()})` : `a ${n}-byte binary message came back as ${typeof bin === "string" ? "text" : bin.constructor.name} of length ${bin.byteLength ?? bin.length}`); break; }
   }
   ws.close(4000, "bye from chromium");
   const result = await Promise.race([closed, new Promise((r) => setTimeout(() => r(null), 3000))]);
@@ -811,27 +849,37 @@ def check_browser_echo(ctx: Context) -> None:
         raise CheckFailed("Headless Chromium's WebSocket against your server's /echo:\n- " + "\n- ".join(problems))
 
 
-def _wait_in_page(page, expression: str, failure: str) -> None:
-    """Wait up to 3 s for ``expression`` to be true in ``page``; CheckFailed(failure) if it never is."""
+def _wait_in_page(ctx: Context, server, page, expression: str, failure: str) -> None:
+    """Wait up to 3 s for ``expression`` to be true in ``page``; CheckFailed(failure) if it never is.
+
+    Waits in short slices so that an exception in the learner's code (inside the server)
+    is reported at once instead of after the whole wait.
+    """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    try:
-        page.wait_for_function(expression, timeout=3000)
-    except PlaywrightTimeout:
-        raise CheckFailed(failure) from None
+    for _ in range(20):
+        try:
+            page.wait_for_function(expression, timeout=150)
+            return
+        except PlaywrightTimeout:
+            _raise_server_error(ctx, server, "the browser tabs used /chat")
+    raise CheckFailed(failure)
 
 
 def check_browser_chat(ctx: Context) -> None:
     server = _server(ctx)
     ctx.step("two Chromium tabs open the chat page")
-    ada, bob = ctx.new_page(), ctx.new_page()
+    ada = ctx.new_page()
+    bob = ada.context.new_page()  # a second tab of the same browser window (closed with it)
+    bob.set_default_timeout(5000)
+    bob.on("pageerror", lambda err: ctx.console.append(f"uncaught: {err}"))
     try:
         for page in (ada, bob):
             page.goto(server.url)
         for page, name in ((ada, "Ada"), (bob, "Bob")):
             ctx.step(f"{name}'s tab waits until its WebSocket to /chat is open")
             # readyState 1 = OPEN, 3 = CLOSED (the handshake failed): stop waiting on either.
-            _wait_in_page(page, "() => window.chatSocket && [1, 3].includes(window.chatSocket.readyState)",
+            _wait_in_page(ctx, server, page, "() => window.chatSocket && [1, 3].includes(window.chatSocket.readyState)",
                           f"{name}'s tab: the WebSocket to /chat neither opened nor closed within 3 s.")
             if page.evaluate("window.chatSocket.readyState") != 1:
                 _raise_server_error(ctx, server, f"{name}'s tab opened its WebSocket to /chat")
@@ -841,12 +889,12 @@ def check_browser_chat(ctx: Context) -> None:
         ctx.step("Ada types a message; Bob's tab must show it")
         ada.fill("#message", "hello from Ada")
         ada.press("#message", "Enter")
-        _wait_in_page(bob, "() => document.querySelector('#log').textContent.includes('Ada: hello from Ada')",
+        _wait_in_page(ctx, server, bob, "() => document.querySelector('#log').textContent.includes('Ada: hello from Ada')",
                       "Ada sent 'hello from Ada' (a JSON text message) to /chat, but Bob's tab did not show it within 3 s.")
         ctx.step("Bob answers; Ada's tab must show it")
         bob.fill("#message", "hi Ada, Bob here")
         bob.click("#send")
-        _wait_in_page(ada, "() => document.querySelector('#log').textContent.includes('Bob: hi Ada, Bob here')",
+        _wait_in_page(ctx, server, ada, "() => document.querySelector('#log').textContent.includes('Bob: hi Ada, Bob here')",
                       "Bob sent 'hi Ada, Bob here' to /chat, but Ada's tab did not show it within 3 s.")
     except CheckFailed as failed:
         _raise_server_error(ctx, server, "two browser tabs chatted through /chat")

@@ -2,7 +2,7 @@
 
     python -m checker serve 03                      # your exercise
     python -m checker serve 03 --target solutions   # the reference solution
-    python lessons/03-websocket-handshake/demo.py --exercise-dir exercises/03-websocket-handshake --port 8003
+    python lessons/03-websocket-handshake/demo.py --exercise-dir exercises/03-websocket-handshake --port 8000
 
 Open the printed URL in two browser tabs and chat. Ctrl-C stops the server (exit code 0).
 """
@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--exercise-dir", type=Path, default=REPO_ROOT / "exercises" / LESSON_DIR.name,
                         help="folder with handshake.py, frames.py, connection.py (default: your exercise)")
     parser.add_argument("--host", default=net.LOOPBACK, help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8003, help="port to listen on (default 8003)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     return parser.parse_args(argv)
 
 

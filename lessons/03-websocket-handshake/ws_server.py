@@ -153,6 +153,10 @@ class WebSocketServer:
             self._record(exc)
             writer.write(http_response(500, body=f"handshake_response raised {type(exc).__name__}; see the server log\n"))
             return
+        if not isinstance(response, (bytes, bytearray)):
+            self._record(TypeError(f"handshake_response() returned a {type(response).__name__}; it must return bytes"))
+            writer.write(http_response(500, body="handshake_response did not return bytes; see the server log\n"))
+            return
         writer.write(response)
         await writer.drain()
         if not bytes(response).startswith(b"HTTP/1.1 101 "):
@@ -160,6 +164,7 @@ class WebSocketServer:
         client = Client(self.connection.Connection(max_message_size=self.max_message_size), writer, _peer(writer))
         self.clients.add(client)
         chat = request.path == "/chat"
+        log.info("%s opened a WebSocket on %s", client.peer, request.path)
         try:
             if chat:
                 self.room.add(client)
@@ -187,6 +192,9 @@ class WebSocketServer:
                 events = conn.receive_data(data)
             except Exception as exc:  # noqa: BLE001 - learner code must not raise; report and hang up
                 self._record(exc)
+                return
+            if not isinstance(events, (list, tuple)):
+                self._record(TypeError(f"Connection.receive_data() returned {events!r:.60}; it must return a list of events"))
                 return
             for event in events:
                 if isinstance(event, Message):
