@@ -10,7 +10,7 @@ import contextlib
 import threading
 import time
 
-from checker import http
+from checker import expect, http
 from checker.api import CheckFailed, Context
 
 
@@ -74,19 +74,10 @@ def _post(url: str, text: str, author: str = "checker") -> int:
 # -- pure functions -------------------------------------------------------------------
 def check_parse_cursor(ctx: Context) -> None:
     polling = ctx.import_learner("polling")
-    for value, expected in [(None, 0), ("", 0), ("0", 0), ("7", 7), ("120", 120)]:
-        ctx.step(f"parse_cursor({value!r})")
-        got = polling.parse_cursor(value)
-        if got != expected or type(got) is not int:
-            raise CheckFailed(f"parse_cursor({value!r}) returned {got!r}; expected {expected}.")
-    for value in ["abc", "-1", "1.5", "1e3"]:
-        ctx.step(f"parse_cursor({value!r})")
-        try:
-            got = polling.parse_cursor(value)
-        except ValueError:
-            continue
-        raise CheckFailed(f"parse_cursor({value!r}) returned {got!r}; it should raise ValueError "
-                          "(only whole numbers >= 0 are cursors).")
+    cases = [(None, 0), ("", 0), ("0", 0), ("7", 7), ("120", 120)]
+    expect.returns(ctx, polling.parse_cursor, "parse_cursor", cases, exact_type=int)
+    expect.refuses(ctx, polling.parse_cursor, "parse_cursor", ["abc", "-1", "1.5", "1e3"],
+                   "only whole numbers >= 0 are cursors")
 
 
 def check_messages_after(ctx: Context) -> None:

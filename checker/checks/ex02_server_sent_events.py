@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from checker import expect
 from checker.api import CheckFailed, Context
 from workshop.django_support import ERROR_HEADER
 
@@ -357,19 +358,10 @@ def check_format_event(ctx: Context) -> None:
 
 def check_parse_last_event_id(ctx: Context) -> None:
     sse = ctx.import_learner("sse")
-    for value, expected in [(None, 0), ("", 0), ("0", 0), ("7", 7), ("123", 123)]:
-        ctx.step(f"parse_last_event_id({value!r})")
-        got = sse.parse_last_event_id(value)
-        if got != expected or type(got) is not int:
-            raise CheckFailed(f"parse_last_event_id({value!r}) returned {got!r}; expected {expected}.")
-    for value in ["abc", "-1", "1.5", "7 8"]:
-        ctx.step(f"parse_last_event_id({value!r})")
-        try:
-            got = sse.parse_last_event_id(value)
-        except ValueError:
-            continue
-        raise CheckFailed(f"parse_last_event_id({value!r}) returned {got!r}; it should raise ValueError "
-                          "(our ids are whole numbers >= 0).")
+    cases = [(None, 0), ("", 0), ("0", 0), ("7", 7), ("123", 123)]
+    expect.returns(ctx, sse.parse_last_event_id, "parse_last_event_id", cases, exact_type=int)
+    expect.refuses(ctx, sse.parse_last_event_id, "parse_last_event_id", ["abc", "-1", "1.5", "7 8"],
+                   "our ids are whole numbers >= 0")
 
 
 # -- 2. the stream over real sockets -----------------------------------------------------------------

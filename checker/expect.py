@@ -1,0 +1,25 @@
+"""Small assertions shared by several lessons' checks, with messages a learner can act on."""
+
+from __future__ import annotations
+
+from checker.api import CheckFailed, Context
+
+
+def returns(ctx: Context, function, name: str, cases, *, exact_type: type | None = None) -> None:
+    """``function(value) == expected`` for each ``(value, expected)`` in ``cases``."""
+    for value, expected in cases:
+        ctx.step(f"{name}({value!r})")
+        got = function(value)
+        if got != expected or (exact_type is not None and type(got) is not exact_type):
+            raise CheckFailed(f"{name}({value!r}) returned {got!r}; expected {expected!r}.")
+
+
+def refuses(ctx: Context, function, name: str, values, why: str) -> None:
+    """``function(value)`` raises ``ValueError`` for each of ``values``; ``why`` says why it should."""
+    for value in values:
+        ctx.step(f"{name}({value!r})")
+        try:
+            got = function(value)
+        except ValueError:
+            continue
+        raise CheckFailed(f"{name}({value!r}) returned {got!r}; it should raise ValueError ({why}).")
