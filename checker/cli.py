@@ -7,6 +7,7 @@
     python -m checker hint 03         the next hint for exercise 03
     python -m checker serve 03        run lesson 03's demo with your code
     python -m checker watch 03        grade 03 again each time you save one of its files
+    python -m checker room DIR --csv scores.csv   instructors: grade every learner folder in DIR
     python -m checker doctor          is this laptop ready for the workshop?
 
 Exit codes: 0 everything graded passes, 1 something does not, 2 usage error.
@@ -27,7 +28,7 @@ from workshop import net, paths, procs
 
 # Remembered between runs (last statuses, hints shown); never inside the learner's folders.
 STATE_DIR = Path(os.environ.get("WORKSHOP_STATE_DIR") or paths.REPO_ROOT / ".workshop")
-COMMANDS = ("list", "hint", "serve", "watch", "doctor")
+COMMANDS = ("list", "hint", "serve", "watch", "room", "doctor")
 
 
 class UsageError(Exception):
@@ -247,6 +248,43 @@ def cmd_watch(argv: list[str]) -> int:
         time.sleep(args.interval)
 
 
+# -- room ----------------------------------------------------------------------------
+def cmd_room(argv: list[str]) -> int:
+    import csv
+
+    parser = argparse.ArgumentParser(
+        prog="python -m checker room",
+        description="Grade a whole room: every sub-folder of DIR is one learner's checkout (or exercises tree).")
+    parser.add_argument("room", metavar="DIR")
+    parser.add_argument("exercises", nargs="*", metavar="NN", help="only these exercises (default: all)")
+    parser.add_argument("--csv", type=Path, help="write learner, exercise scores and total to this CSV file")
+    args = parser.parse_args(argv)
+    room = Path(args.room)
+    if not room.is_dir():
+        raise UsageError(f"{args.room}: no such folder (it should hold one folder per learner).")
+    chosen = _select(catalog.load(), args.exercises)
+    learners = sorted(p for p in room.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not learners:
+        raise UsageError(f"{args.room} holds no learner folders.")
+    header = ["learner", *(f"{e.id} ({e.max_score})" for e in chosen), "total", "complete"]
+    rows = []
+    print("  ".join(header), flush=True)
+    for folder in learners:
+        target = folder / "exercises" if (folder / "exercises").is_dir() else folder
+        results = runner.grade_many(chosen, target.resolve())
+        row = [folder.name, *(r["score"] for r in results), sum(r["score"] for r in results),
+               f"{sum(r['status'] == 'pass' for r in results)}/{len(results)}"]
+        rows.append(row)
+        print("  ".join(str(value) for value in row), flush=True)
+    if args.csv:
+        with open(args.csv, "w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            writer.writerows(rows)
+        print(f"\nWrote {args.csv}")
+    return 0
+
+
 # -- doctor --------------------------------------------------------------------------
 def cmd_doctor(argv: list[str]) -> int:
     from checker import doctor
@@ -260,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Ctrl-C must always reach us, even when a parent shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    commands = {"list": cmd_list, "hint": cmd_hint, "serve": cmd_serve, "watch": cmd_watch, "doctor": cmd_doctor}
+    commands = {"list": cmd_list, "hint": cmd_hint, "serve": cmd_serve, "watch": cmd_watch, "room": cmd_room,
+                "doctor": cmd_doctor}
     try:
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:])

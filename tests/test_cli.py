@@ -109,3 +109,20 @@ def test_watch_grades_again_after_a_save(tmp_path, state_dir):
         assert "5/7 checks passed" in text  # the Python checks pass now; poll_client.js is still a stub
     finally:
         procs.stop_tree(proc)
+
+
+def test_room_grades_every_learner_into_a_csv(tmp_path, state_dir):
+    import csv
+
+    from tests.helpers import copy_tree
+    from workshop import paths
+
+    copy_tree(paths.SOLUTIONS, tmp_path / "room" / "ada" / "exercises", ["01-http-polling"])
+    copy_tree(paths.EXERCISES, tmp_path / "room" / "bob", ["01-http-polling"])
+    out = tmp_path / "scores.csv"
+    done = checker("room", str(tmp_path / "room"), "01", "--csv", str(out), env=state_dir)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["learner", "01 (100)", "total", "complete"]
+    assert rows[1] == ["ada", "100", "100", "1/1"]
+    assert rows[2] == ["bob", "0", "0", "0/1"]
