@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from checker.api import CheckFailed, Context
@@ -95,7 +96,10 @@ def _run(ctx: Context, coroutine_function, *args, timeout: float = 5.0):
             raise CheckFailed(named + _where(ctx, exc)) from None
         if learner.learner_frame(exc.__traceback__, ctx.exercise_dir) is not None:
             raise  # the engine shows the learner's line
-        raise CheckFailed(f"the connection failed with {type(exc).__name__}: {exc}") from None
+        frames = traceback.extract_tb(exc.__traceback__)
+        if frames and "site-packages" in frames[-1].filename:  # raised by Channels/Django on the learner's behalf
+            raise CheckFailed(f"the connection failed with {type(exc).__name__}: {exc}") from None
+        raise  # a bug in the check: the engine reports it as one
 
 
 # -- Django, the database, the in-memory layer -----------------------------------------------
@@ -159,9 +163,40 @@ async def _layer():
     return layer
 
 
+async def _output(communicator, timeout: float = RECV) -> dict:
+    """The consumer's next ASGI message, like ``receive_output`` but without waiting out the timeout
+    when the consumer has already crashed: its exception is raised at once."""
+    app = communicator.future
+    if not communicator.output_queue.empty():
+        return communicator.output_queue.get_nowait()
+    getter = asyncio.ensure_future(communicator.output_queue.get())
+    done, _ = await asyncio.wait({getter, app}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if getter in done:
+        return getter.result()
+    getter.cancel()
+    if app in done:
+        if not communicator.output_queue.empty():
+            return communicator.output_queue.get_nowait()
+        app.result()  # the consumer's exception, with its traceback
+        raise CheckFailed("the consumer ended without sending anything (did a method return early?).")
+    raise TimeoutError
+
+
+async def _handshake(communicator) -> tuple[bool, object]:
+    """(accepted, close code): ``WebsocketCommunicator.connect`` with a fast failure."""
+    await communicator.send_input({"type": "websocket.connect"})
+    response = await _output(communicator)
+    if response["type"] == "websocket.close":
+        return False, response.get("code", 1000)
+    if response["type"] != "websocket.accept":
+        raise CheckFailed(f"connect() sent {response!r:.200} before accepting or refusing the connection: "
+                          "call `await self.accept()` first (or `await self.close(...)` to refuse).")
+    return True, response.get("subprotocol")
+
+
 async def _connect(communicator, who: str) -> None:
     try:
-        accepted, detail = await communicator.connect(timeout=RECV)
+        accepted, detail = await _handshake(communicator)
     except (asyncio.TimeoutError, TimeoutError):
         raise CheckFailed(f"{who}: connect() neither accepted nor refused the connection within {RECV:g} s. "
                           "Call `await self.accept()` (or `await self.close(...)` to refuse).") from None
@@ -173,7 +208,7 @@ async def _connect(communicator, who: str) -> None:
 async def _frame(communicator, who: str, waiting_for: str) -> dict:
     """The next JSON frame the consumer sends to ``who``."""
     try:
-        output = await communicator.receive_output(RECV)
+        output = await _output(communicator)
     except (asyncio.TimeoutError, TimeoutError):
         raise CheckFailed(f"{who} waited {RECV:g} s for {waiting_for}; nothing came.") from None
     if output["type"] == "websocket.close":
@@ -318,7 +353,7 @@ def check_connect_refuses(ctx: Context) -> None:
             ctx.step(who)
             communicator = _communicator(app, room, user)
             try:
-                accepted, detail = await communicator.connect(timeout=RECV)
+                accepted, detail = await _handshake(communicator)
             except (asyncio.TimeoutError, TimeoutError):
                 raise CheckFailed(f"{who}: connect() neither accepted nor refused within {RECV:g} s; refuse with "
                                   f"`await self.close(code={code})`.") from None
@@ -568,7 +603,7 @@ def check_routing(ctx: Context) -> None:
         ctx.step("alice (session cookie, Origin http://127.0.0.1:8006) connects through routing.application")
         alice = communicator(own_origin, True)
         try:
-            accepted, code = await alice.connect(timeout=RECV)
+            accepted, code = await _handshake(alice)
             if not accepted:
                 raise CheckFailed(f"a logged-in user from the site's own Origin was refused (close code {code}). Is "
                                   "the URLRouter wrapped in AuthMiddlewareStack (it fills scope[\"user\"] from the "
@@ -589,7 +624,7 @@ def check_routing(ctx: Context) -> None:
             ctx.step(f"a connection {why}")
             other = communicator(origin, with_cookie)
             try:
-                accepted, _ = await other.connect(timeout=RECV)
+                accepted, _ = await _handshake(other)
             finally:
                 await _close(other)
             if accepted:
@@ -599,45 +634,54 @@ def check_routing(ctx: Context) -> None:
 
 
 # -- 4. real servers ----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _start_servers(ctx: Context):
-    """Three Daphne processes, started at once (each spends ~0.5 s importing Twisted and Django).
+class _Daphnes:
+    """The Daphne processes of this grading worker, by name, started on demand and in parallel.
 
-    ``memory``: the in-memory channel layer. ``redis-1`` and ``redis-2``: the Redis layer, same
-    Redis server. All share this process's database file. Stopped when grading ends.
+    ``memory``: the in-memory channel layer. ``redis-1`` and ``redis-2``: the Redis layer, one
+    Redis server. All share this process's database file. Each takes ~0.5 s to import Twisted and
+    Django, so the checks ask for every server they will need at once. Stopped when grading ends.
     """
-    from chatsite.launch import daphne_argv, daphne_env
-    from workshop import procs
 
-    env = ctx.resource("django", _django_setup)
-    layers: dict[str, str | None] = {"memory": None}
-    try:
-        redis_url = ctx.redis().url
-        layers.update({"redis-1": redis_url, "redis-2": redis_url})
-    except RuntimeError as exc:  # no redis-server on this machine: the Redis check says so
-        layers["redis-missing"] = str(exc)
-    servers = {}
-    for name, url in layers.items():
-        if name == "redis-missing":
-            continue
-        port = ctx.free_port()
-        servers[name] = procs.ServerProcess(daphne_argv(port), port,
-                                            env=daphne_env(ctx.exercise_dir, redis_url=url, db_path=env["db"]))
-    try:
-        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
-            failures = [f for f in pool.map(_start_one, servers.values()) if f]
-        if failures:
-            raise CheckFailed("Daphne did not start: " + failures[0])
-        yield {**servers, "redis-missing": layers.get("redis-missing")}
-    finally:
-        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
-            list(pool.map(_stop_one, servers.values()))
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.servers: dict = {}
+        self.redis_problem = ""
 
+    def get(self, *names: str) -> dict:
+        from chatsite.launch import daphne_argv, daphne_env
+        from workshop import procs
 
-def _stop_one(server) -> None:
-    server.stop()
-    if server.log_path:
-        server.log_path.unlink(missing_ok=True)
+        db = self.ctx.resource("django", _django_setup)["db"]
+        wanted = {}
+        for name in names:
+            if name in self.servers:
+                continue
+            redis_url = None
+            if name.startswith("redis"):
+                try:
+                    redis_url = self.ctx.redis().url
+                except RuntimeError as exc:  # no redis-server on this machine: the Redis check says so
+                    self.redis_problem = str(exc)
+                    continue
+            port = self.ctx.free_port()
+            wanted[name] = procs.ServerProcess(daphne_argv(port), port,
+                                               env=daphne_env(self.ctx.exercise_dir, redis_url=redis_url, db_path=db))
+        if wanted:
+            self.ctx.step(f"starting Daphne (`daphne chatsite.asgi:application`): {', '.join(wanted)}")
+            self.servers.update(wanted)
+            with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+                failures = [f for f in pool.map(_start_one, wanted.values()) if f]
+            if failures:
+                raise CheckFailed("Daphne did not start: " + failures[0])
+        return self.servers
+
+    def __enter__(self) -> "_Daphnes":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.servers:
+            with ThreadPoolExecutor(max_workers=len(self.servers)) as pool:
+                list(pool.map(_stop_one, self.servers.values()))
 
 
 def _start_one(server) -> str:
@@ -648,11 +692,18 @@ def _start_one(server) -> str:
     return ""
 
 
-def _daphne(ctx: Context, name: str):
-    ctx.step("starting Daphne (`daphne chatsite.asgi:application`): one in-memory, two on Redis")
-    servers = ctx.resource("daphne", lambda: _start_servers(ctx))
+def _stop_one(server) -> None:
+    server.stop()
+    if server.log_path:
+        server.log_path.unlink(missing_ok=True)
+
+
+def _daphne(ctx: Context, name: str, *also: str):
+    """The Daphne process ``name`` (starting ``also`` at the same time, for later checks)."""
+    daphnes = ctx.resource("daphnes", lambda: _Daphnes(ctx))
+    servers = daphnes.get(name, *also)
     if name not in servers:
-        raise CheckFailed(f"no Redis server to test with: {servers['redis-missing']}")
+        raise CheckFailed(f"no Redis server to test with: {daphnes.redis_problem}")
     return servers[name]
 
 
@@ -694,7 +745,7 @@ async def _recv(client, who: str, waiting_for: str, server) -> dict:
     return json.loads(text)
 
 
-async def _open(port: int, room: str, cookie: str | None, who: str, server, origin: str | None = None):
+async def _ws_open(port: int, room: str, cookie: str | None, who: str, server, origin: str | None = None):
     from websockets.exceptions import InvalidStatus
 
     try:
@@ -728,7 +779,7 @@ def check_daphne_clients(ctx: Context) -> None:
 
     _db(lambda: Message.objects.create(room=ROOM, author="carol", text="before everyone"))
     cookies = {name: _db(session_cookie_for, name) for name in ("alice", "bob")}
-    server = _daphne(ctx, "memory")
+    server = _daphne(ctx, "memory", "redis-1", "redis-2")  # the Redis check's servers start meanwhile
     port = server.port
 
     async def scenario():
@@ -736,7 +787,7 @@ def check_daphne_clients(ctx: Context) -> None:
         try:
             ctx.step("alice (two tabs) and bob connect with the websockets library")
             for name, who in (("alice", "alice, tab 1"), ("alice", "alice, tab 2"), ("bob", "bob")):
-                clients.append((await _open(port, ROOM, cookies[name], who, server), who))
+                clients.append((await _ws_open(port, ROOM, cookies[name], who, server), who))
             tab1 = clients[0][0]
             ctx.step("alice sends a message from tab 1")
             await tab1.send(json.dumps({"type": "message", "text": "over real sockets"}))
@@ -833,13 +884,13 @@ def check_redis_layer(ctx: Context) -> None:
     from chat.accounts import session_cookie_for
 
     cookies = {name: _db(session_cookie_for, name) for name in ("alice", "bob")}
-    first = _daphne(ctx, "redis-1")
+    first = _daphne(ctx, "redis-1", "redis-2")
     second = _daphne(ctx, "redis-2")
 
     async def scenario():
         ctx.step("alice connects to Daphne #1, bob to Daphne #2 (same room, same Redis)")
-        alice = await _open(first.port, ROOM, cookies["alice"], "alice (on Daphne #1)", first)
-        bob = await _open(second.port, ROOM, cookies["bob"], "bob (on Daphne #2)", second)
+        alice = await _ws_open(first.port, ROOM, cookies["alice"], "alice (on Daphne #1)", first)
+        bob = await _ws_open(second.port, ROOM, cookies["bob"], "bob (on Daphne #2)", second)
         try:
             ctx.step("bob sends through Daphne #2")
             await bob.send(json.dumps({"type": "message", "text": "across processes"}))

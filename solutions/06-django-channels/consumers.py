@@ -1,0 +1,108 @@
+"""Lesson 06: the chat room's consumer, one instance per WebSocket connection.
+
+Channels calls the methods below as the connection lives: ``connect`` at the handshake,
+``receive`` for each frame from the browser, ``chat_message`` for each event sent to a group
+this connection joined, ``disconnect`` when it closes.
+
+What travels over the socket (JSON text frames):
+
+* browser -> server: ``{"type": "message", "text": "hello"}``
+* server -> browser, once after connecting: ``{"type": "history", "messages": [message, ...]}``
+  (the last ``HISTORY_SIZE`` messages of the room, oldest first)
+* server -> everyone in the room: ``{"type": "message", "id": 7, "room": "lobby",
+  "author": "ada", "text": "hello", "created": "..."}``
+* server -> the sender only, for bad input: ``{"type": "error", "error": "what was wrong"}``
+
+Check your work with ``python -m checker 06``; chat in a browser with ``python -m checker serve 06``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat.models import HISTORY_SIZE, Message, known_rooms
+
+MAX_LENGTH = 500  # characters in one chat message, after stripping spaces
+
+
+class InvalidMessage(ValueError):
+    """Raised by ``parse_message``; ``str()`` is what the browser is told."""
+
+
+def group_name(room: str) -> str:
+    """The channel-layer group of a room: every connection in the room joins it."""
+    return f"chat.{room}"
+
+
+def parse_message(text_data: str | None) -> str:
+    """The chat text in a frame from the browser, or ``InvalidMessage`` saying what is wrong."""
+    if text_data is None:
+        raise InvalidMessage("send text frames with JSON, not binary frames")
+    try:
+        content = json.loads(text_data)
+    except ValueError:
+        raise InvalidMessage("that is not JSON") from None
+    if not isinstance(content, dict):
+        raise InvalidMessage('send a JSON object: {"type": "message", "text": "..."}')
+    if content.get("type") != "message":
+        raise InvalidMessage(f'unknown type {content.get("type")!r}; send {{"type": "message", ...}}')
+    text = content.get("text")
+    if text is None:
+        raise InvalidMessage('"text" is missing')
+    if not isinstance(text, str):
+        raise InvalidMessage(f'"text" must be a string, not {type(text).__name__}')
+    text = text.strip()
+    if not text:
+        raise InvalidMessage('"text" is empty')
+    if len(text) > MAX_LENGTH:
+        raise InvalidMessage(f'"text" is longer than {MAX_LENGTH} characters')
+    return text
+
+
+def recent_messages(room: str) -> list[dict]:
+    """The room's last ``HISTORY_SIZE`` messages, oldest first, as dicts (``Message.as_dict()``)."""
+    newest_first = Message.objects.filter(room=room).order_by("-id")[:HISTORY_SIZE]
+    return [message.as_dict() for message in reversed(newest_first)]
+
+
+def save_message(room: str, author: str, text: str) -> dict:
+    """Store one message and return it as a dict."""
+    return Message.objects.create(room=room, author=author, text=text).as_dict()
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.room = self.scope["url_route"]["kwargs"]["room"]
+        self.group = None
+        user = self.scope.get("user")
+        if self.room not in known_rooms():
+            await self.close(code=4404)
+            return
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.group = group_name(self.room)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        history = await database_sync_to_async(recent_messages)(self.room)
+        await self.send_json({"type": "history", "messages": history})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            text = parse_message(text_data)
+        except InvalidMessage as problem:
+            await self.send_json({"type": "error", "error": str(problem)})
+            return
+        author = self.scope["user"].username
+        message = await database_sync_to_async(save_message)(self.room, author, text)
+        await self.channel_layer.group_send(self.group, {"type": "chat.message", "message": message})
+
+    async def chat_message(self, event: dict) -> None:
+        await self.send_json({"type": "message", **event["message"]})
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)

@@ -1,0 +1,117 @@
+"""Lesson 06 beyond its checks: the demo's start and stop (in-memory and Redis), and the benchmark.
+
+The checks already run the chat under Daphne, Chromium and Redis; these tests cover what the
+learner runs by hand: ``python -m checker serve 06`` / ``demo.py --redis`` and
+``bench/channels_broadcast.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from workshop import net, procs
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSON = ROOT / "lessons" / "06-django-channels"
+SOLUTION = ROOT / "solutions" / "06-django-channels"
+
+
+def _read_until(proc: subprocess.Popen, pattern: str, seconds: float) -> str:
+    """Lines of ``proc``'s stdout until one matches ``pattern`` (or fail with what was printed)."""
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if re.search(pattern, line):
+            return "".join(seen)
+    raise AssertionError(f"no line matching {pattern!r} within {seconds} s; got:\n{''.join(seen)}")
+
+
+def _login(port: int, name: str) -> str:
+    """Log in through the form, as a browser does; return the session cookie."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"http://127.0.0.1:{port}/login/", timeout=5).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = f"csrfmiddlewaretoken={token}&username={name}&next=/".encode()
+    opener.open(urllib.request.Request(f"http://127.0.0.1:{port}/login/", data=body,
+                                       headers={"Referer": f"http://127.0.0.1:{port}/login/"}), timeout=5)
+    return {cookie.name: cookie.value for cookie in jar}["sessionid"]
+
+
+async def _chat_across(ports: list[int]) -> dict:
+    from websockets.asyncio.client import connect
+
+    clients = []
+    for port, name in zip(ports * 2, ["ann", "ben"]):
+        client = await connect(f"ws://127.0.0.1:{port}/ws/chat/lobby/", origin=f"http://127.0.0.1:{port}",
+                               additional_headers={"Cookie": f"sessionid={_login(port, name)}"})
+        assert json.loads(await client.recv())["type"] == "history"
+        clients.append(client)
+    await clients[0].send(json.dumps({"type": "message", "text": "hello"}))
+    got = json.loads(await asyncio.wait_for(clients[-1].recv(), 5))
+    for client in clients:
+        await client.close()
+    return got
+
+
+@pytest.mark.parametrize("redis", [False, True], ids=["in-memory", "redis"])
+def test_demo_serves_the_chat_and_stops_cleanly(redis):
+    port = net.free_port()
+    while redis and not net.port_is_free(port + 1):
+        port = net.free_port()
+    argv = [sys.executable, str(LESSON / "demo.py"), "--exercise-dir", str(SOLUTION), "--port", str(port)]
+    proc = procs.spawn(argv + (["--redis"] if redis else []), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, cwd=ROOT)
+    try:
+        banner = _read_until(proc, rf"http://127\.0\.0\.1:{port}/", 30)
+        assert "Redis channel layer" in banner if redis else "in-memory channel layer" in banner
+        ports = [port, port + 1] if redis else [port]
+        got = asyncio.run(_chat_across(ports))
+        assert got["type"] == "message" and got["author"] == "ann" and got["text"] == "hello"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        assert "Bye" in proc.stdout.read()
+        for p in ports:
+            assert net.port_is_free(p), f"port {p} still taken after the demo stopped"
+    finally:
+        procs.stop_tree(proc)
+
+
+def test_demo_refuses_a_busy_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        done = subprocess.run([sys.executable, str(LESSON / "demo.py"), "--port", str(port)],
+                              capture_output=True, text=True, timeout=30)
+    assert done.returncode == 3
+    assert "already in use" in done.stderr
+
+
+def test_benchmark_reports_both_layers():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "channels_broadcast.py"), "--clients", "5",
+                           "--messages", "3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()
+            if line.startswith(("memory ", "redis "))}
+    assert set(rows) == {"memory", "redis"}, done.stdout + done.stderr
+    for row in rows.values():
+        assert row[1] == "5" and "15/15" in row, row
