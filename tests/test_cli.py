@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from tests.helpers import ROOT, checker, live_processes
@@ -126,3 +127,31 @@ def test_room_grades_every_learner_into_a_csv(tmp_path, state_dir):
     assert rows[0] == ["learner", "01 (100)", "total", "complete"]
     assert rows[1] == ["ada", "100", "100", "1/1"]
     assert rows[2] == ["bob", "0", "0", "0/1"]
+
+
+def _serve_and_stop(exercise_id: str) -> tuple[int, str, int]:
+    port = net.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "checker", "serve", exercise_id, "--target", "solutions", "--port",
+                             str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert net.wait_for_port(port, timeout=30), f"lesson {exercise_id}'s demo never listened"
+        try:
+            status = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status
+        except urllib.error.HTTPError as err:
+            status = err.code
+        children = procs.descendants(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        procs.kill_tree(proc)
+    time.sleep(0.2)
+    assert live_processes(children) == [], f"lesson {exercise_id}'s demo left processes behind"
+    return proc.returncode, out, status
+
+
+def test_every_lessons_demo_serves_its_page_and_stops_on_ctrl_c(exercises):
+    for exercise in exercises:
+        code, out, status = _serve_and_stop(exercise.id)
+        assert code == 0, out
+        assert status == 200, f"lesson {exercise.id}: GET / answered {status}"
+        assert "http://127.0.0.1:" in out

@@ -102,8 +102,10 @@ class BackgroundServer:
 def serve_forever(app, host: str, port: int, banner: str) -> int:
     """Serve in the foreground until Ctrl-C or SIGTERM; return an exit code for ``demo.py``."""
     if not net.port_is_free(port, host):
+        from .demo import EXIT_PORT_BUSY
+
         print(net.busy_port_message(port, host), file=sys.stderr)
-        return 3
+        return EXIT_PORT_BUSY
     server = make_server(app, host, port, quiet=False)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops us as cleanly as Ctrl-C
@@ -135,16 +137,9 @@ def wsgi_application(lesson_dir: Path, exercise_dir: Path, settings_module: str)
 def run_wsgi_demo(lesson_dir: Path, settings_module: str, learner_modules: list[str], banner, description: str) -> int:
     """The body of a WSGI lesson's ``demo.py``: parse the standard options, check the learner's
     modules import, then serve until Ctrl-C. ``banner(url)`` returns the text printed at start."""
-    import argparse
+    from . import demo, learner
 
-    from . import learner
-
-    lesson_dir = Path(lesson_dir)
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--exercise-dir", type=Path, default=lesson_dir.parent.parent / "exercises" / lesson_dir.name)
-    parser.add_argument("--host", default=net.LOOPBACK)
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
+    args = demo.argument_parser(lesson_dir, description, ", ".join(f"{m}.py" for m in learner_modules)).parse_args()
     app = wsgi_application(lesson_dir, args.exercise_dir, settings_module)
     for name in learner_modules:
         try:

@@ -22,18 +22,14 @@ REPO_ROOT = LESSON_DIR.parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from workshop import learner, net  # noqa: E402
+from workshop import demo, learner, net  # noqa: E402
 
-EXIT_PORT_BUSY = 3
+EXIT_PORT_BUSY = demo.EXIT_PORT_BUSY
 EXIT_LEARNER_CODE = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--exercise-dir", type=Path, default=REPO_ROOT / "exercises" / LESSON_DIR.name,
-                        help="folder with handshake.py, frames.py, connection.py (default: your exercise)")
-    parser.add_argument("--host", default=net.LOOPBACK, help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser = demo.argument_parser(LESSON_DIR, __doc__.splitlines()[0], "handshake.py, frames.py, connection.py")
     return parser.parse_args(argv)
 
 

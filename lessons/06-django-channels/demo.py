@@ -2,7 +2,7 @@
 
 Direct use::
 
-    python lessons/06-django-channels/demo.py --exercise-dir exercises/06-django-channels --port 8006
+    python lessons/06-django-channels/demo.py --exercise-dir exercises/06-django-channels --port 8000
     python lessons/06-django-channels/demo.py --redis     # two Daphne processes sharing a real Redis
 
 Log in with any name, open a room in two tabs (or two browsers) and chat. Daphne's log (every
@@ -25,18 +25,14 @@ REPO_ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(REPO_ROOT)]  # the lesson (chatsite) and the repository (workshop)
 
 from chatsite.launch import daphne_argv, daphne_env  # noqa: E402
-from workshop import net, paths, procs  # noqa: E402
+from workshop import demo, net, paths, procs  # noqa: E402
 
-EXIT_PORT_BUSY = 3
+EXIT_PORT_BUSY = demo.EXIT_PORT_BUSY
 EXIT_START_FAILED = 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--exercise-dir", type=Path, default=REPO_ROOT / "exercises" / HERE.name,
-                        help="folder with consumers.py and routing.py (default: your exercise)")
-    parser.add_argument("--host", default=net.LOOPBACK, help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8006, help="port to listen on (default 8006)")
+    parser = demo.argument_parser(HERE, __doc__.splitlines()[0], "consumers.py and routing.py")
     parser.add_argument("--redis", action="store_true",
                         help="start a real Redis and a second Daphne on PORT+1, both on the Redis channel layer")
     return parser.parse_args(argv)
