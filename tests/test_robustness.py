@@ -116,13 +116,14 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def test_grading_never_modifies_the_learners_files(tmp_path, state_dir):
-    target = copy_tree(paths.EXERCISES, tmp_path / "tree", [SLUG])
-    before = sorted(p.name for p in (target / SLUG).iterdir())
+@pytest.mark.parametrize("tree", [paths.EXERCISES, paths.SOLUTIONS], ids=["exercises", "solutions"])
+def test_grading_never_modifies_the_learners_files(tmp_path, state_dir, tree):
+    target = copy_tree(tree, tmp_path / "tree")
+    before = sorted(str(p.relative_to(target)) for p in target.rglob("*"))
     digest = _tree_digest(target)
-    _grade(target, env=state_dir)
+    checker_json("--target", str(target), env=state_dir)
     assert _tree_digest(target) == digest
-    assert sorted(p.name for p in (target / SLUG).iterdir()) == before
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == before, "no new files either"
 
 
 def test_ctrl_c_stops_the_checker_and_everything_it_started(tmp_path, state_dir):
