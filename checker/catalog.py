@@ -22,6 +22,7 @@ class Check:
     timeout: float
     hint: str
     browser: bool
+    group: str  # checks of one group share a worker; groups run side by side
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def load(path: Path = CATALOG_PATH) -> list[Exercise]:
                     timeout=float(c.get("timeout", DEFAULT_TIMEOUT)),
                     hint=c.get("hint", ""),
                     browser=bool(c.get("browser", False)),
+                    group=c.get("group") or ("browser" if c.get("browser") else "main"),
                 )
                 for c in raw.get("check", [])
             )

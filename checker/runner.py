@@ -183,13 +183,16 @@ def _grade_checks(exercise: Exercise, target: Path, names: list[str]) -> dict[st
 def grade(exercise: Exercise, target: Path) -> dict:
     """Grade ``exercise`` in ``target``; never raises for anything the learner's code does.
 
-    Browser checks run in a second worker, beside the others: Chromium starts while the
-    plain checks run, which keeps a learner's feedback loop short. (So checks must not
-    depend on one another; each sets up the state it needs.)
+    Each group of checks (catalog key ``group``; by default the browser checks and the others)
+    runs in a worker of its own, side by side: Chromium starts while the plain checks run, and
+    checks that mostly wait overlap, which keeps a learner's feedback loop short. (So checks
+    must not depend on one another; each sets up the state it needs.)
     """
     started = time.monotonic()
-    groups = [[c.name for c in exercise.checks if not c.browser], [c.name for c in exercise.checks if c.browser]]
-    groups = [group for group in groups if group]
+    by_group: dict[str, list[str]] = {}
+    for check in exercise.checks:
+        by_group.setdefault(check.group, []).append(check.name)
+    groups = list(by_group.values())
     results: dict[str, dict] = {}
     if len(groups) == 1:
         results = _grade_checks(exercise, target, groups[0])
