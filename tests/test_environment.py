@@ -28,7 +28,8 @@ def _pip_lines_of_environment_yml() -> list[str]:
 
 def test_environment_yml_pins_the_same_packages_as_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pinned = sorted(project["dependencies"], key=str.lower)
+    extras = [p for group in project.get("optional-dependencies", {}).values() for p in group]
+    pinned = sorted(project["dependencies"] + extras, key=str.lower)
     conda = sorted((p for p in _pip_lines_of_environment_yml() if p != "-e ."), key=str.lower)
     assert conda == pinned
     assert all("==" in p for p in pinned), "pin every dependency exactly"

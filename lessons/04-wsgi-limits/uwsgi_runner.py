@@ -1,0 +1,64 @@
+"""Find the ``uwsgi`` binary and build its command line, for the demo, the checks and the bench.
+
+uWSGI is a C program with an embedded Python. ``pip install uWSGI==2.0.31`` compiles it (about
+15 s; it needs a C compiler and the Python headers: ``build-essential`` and ``python3-dev`` on
+Debian/Ubuntu, the Xcode command line tools on macOS) and puts ``uwsgi`` next to ``python``.
+It does not run on Windows outside WSL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+LESSON_DIR = Path(__file__).resolve().parent
+REPO_ROOT = LESSON_DIR.parent.parent
+APP_FILE = LESSON_DIR / "uwsgi_app.py"
+
+INSTALL_HINT = (
+    "uWSGI is not installed, so the uWSGI parts of lesson 04 cannot run. Install it into the workshop's "
+    "environment with:\n"
+    "    python -m pip install uWSGI==2.0.31\n"
+    "It compiles from source (about 15 s) and needs a C compiler and the Python headers "
+    "(Debian/Ubuntu: sudo apt-get install build-essential python3-dev; macOS: xcode-select --install). "
+    "On Windows, use WSL."
+)
+
+
+def find_uwsgi() -> str | None:
+    """The ``uwsgi`` next to this Python (the venv's bin/), else one on PATH, else None."""
+    beside = Path(sys.executable).parent / "uwsgi"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("uwsgi")
+
+
+def command(binary: str, port: int, *, host: str = "127.0.0.1", threads: int = 4, async_cores: int = 0,
+            app_file: Path = APP_FILE, quiet: bool = True) -> list[str]:
+    """One uWSGI master and one worker process speaking HTTP on ``host:port``.
+
+    ``threads`` worker threads (each holds one request, so one WebSocket, at a time), or with
+    ``async_cores`` > 0 uWSGI's own green threads (``--ugreen``): that many requests share the
+    one thread, switching whenever one would block.
+    """
+    argv = [binary, "--http-socket", f"{host}:{port}", "--wsgi-file", str(app_file),
+            "--master", "--processes", "1", "--die-on-term", "--need-app", "--enable-threads",
+            "--worker-reload-mercy", "2", "--reload-mercy", "2",
+            "--home", sys.prefix]  # this Python's environment (the venv): its site-packages
+    if async_cores:
+        argv += ["--async", str(async_cores), "--ugreen"]
+    else:
+        argv += ["--threads", str(threads)]
+    if quiet:
+        argv += ["--disable-logging"]
+    return argv
+
+
+def environment(exercise_dir: Path) -> dict[str, str]:
+    """Variables for the uWSGI process: where the learner's code and the workshop package are."""
+    exercise_dir = Path(exercise_dir).resolve()
+    path = os.pathsep.join(filter(None, [str(exercise_dir), str(LESSON_DIR), str(REPO_ROOT),
+                                         os.environ.get("PYTHONPATH")]))
+    return {"PYTHONPATH": path, "WORKSHOP_EXERCISE_DIR": str(exercise_dir), "PYTHONDONTWRITEBYTECODE": "1"}
