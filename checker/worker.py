@@ -27,10 +27,17 @@ def _ci() -> bool:
 
 def classify(exc: BaseException, exercise_dir: Path) -> tuple[str, str]:
     """(status, message) for an exception that escaped a check."""
-    frame = learner.learner_frame(exc.__traceback__, exercise_dir)
+    frame = None
+    seen, link = set(), exc
+    while link is not None and id(link) not in seen and frame is None:  # also look where it was re-raised from
+        seen.add(id(link))
+        frame = learner.learner_frame(link.__traceback__, exercise_dir)
+        link = link.__cause__ or link.__context__
     if isinstance(exc, NotImplementedError):
         if frame is not None:
             name = f"{frame.name}() in {paths.relative(Path(frame.filename))}"
+        elif str(exc):  # re-raised elsewhere (an ASGI test client does): the stub's own words name it
+            name = f"{exc} (in {paths.relative(exercise_dir)}/)"
         else:
             name = "a function of the exercise"
         return "fail", (f"{name} is not written yet (it still raises NotImplementedError).\n"
