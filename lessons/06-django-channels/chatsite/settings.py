@@ -11,8 +11,8 @@ Three things here are the lesson's business; the rest is a minimal Django projec
 """
 
 import os
-import tempfile
-from pathlib import Path
+
+from workshop.channels_support import redis_channel_layer, shared_sqlite
 
 SECRET_KEY = "workshop-lesson-06-not-a-secret"
 DEBUG = False
@@ -57,42 +57,12 @@ CHAT_ROOMS = ["lobby", "python", "django"]
 # SQLite in a file, so several Daphne processes (the Redis part of the lesson) can share it.
 # WORKSHOP_CHAT_DB names the file; without it each process gets a fresh one in a temporary
 # folder, removed when the process exits (a new demo starts with an empty room).
-_db = os.environ.get("WORKSHOP_CHAT_DB")
-if not _db:
-    import atexit
-    import shutil
-
-    _folder = tempfile.mkdtemp(prefix="workshop-06-db-")
-    atexit.register(shutil.rmtree, _folder, ignore_errors=True)
-    _db = str(Path(_folder) / "chat.sqlite3")
-    os.environ["WORKSHOP_CHAT_DB"] = _db  # processes we start share it
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": _db,
-        # Several writers (threads, processes) take turns instead of failing with "database is locked".
-        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
-    }
-}
+DATABASES = shared_sqlite("WORKSHOP_CHAT_DB", "workshop-06-db-", "chat.sqlite3")
 
 # -- the channel layer ----------------------------------------------------------------------
 REDIS_URL = os.environ.get("WORKSHOP_REDIS_URL", "")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{
-                "address": REDIS_URL,
-                # redis-py 8 gives every read a 5 s socket_timeout; the layer's receive() blocks in
-                # BZPOPMIN for up to 5 s, so idle consumers die with "TimeoutError: Timeout reading
-                # from ..." (channels_redis issue #422). No timeout, as with redis-py 7:
-                "socket_timeout": None,
-                # redis-py's asyncio pool fails at once past 100 connections (MaxConnectionsError:
-                # "Too many connections"); a burst of handshakes, each borrowing one, passes that.
-                "max_connections": 1000,
-            }]},
-        }
-    }
+    CHANNEL_LAYERS = redis_channel_layer(REDIS_URL)
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -13,6 +13,8 @@ What matters for the lesson:
 
 import os
 
+from workshop.channels_support import redis_channel_layer
+
 SECRET_KEY = "workshop-lesson-07-not-a-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # AllowedHostsOriginValidator checks Origin against these
@@ -42,19 +44,7 @@ LOGGING_CONFIG = None
 # -- one Redis for everything -----------------------------------------------------------------
 REDIS_URL = os.environ.get("WORKSHOP_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{
-            "address": REDIS_URL,
-            # redis-py 8 gives every read a 5 s socket_timeout; the layer's receive() blocks in
-            # BZPOPMIN for up to 5 s, so idle consumers would die with "Timeout reading from ...".
-            "socket_timeout": None,
-            # redis-py's asyncio pool fails at once past 100 connections; allow a burst.
-            "max_connections": 1000,
-        }]},
-    }
-}
+CHANNEL_LAYERS = redis_channel_layer(REDIS_URL)
 
 # -- Celery (read by jobsite/celery.py) ---------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL

@@ -1,0 +1,54 @@
+"""Settings shared by the Channels lessons (06, 07, 08): the Redis channel layer and a shared SQLite file.
+
+These live once, here, because the versions we pin need two non-default options that are easy
+to forget and painful to discover.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def redis_channel_layer(url: str) -> dict:
+    """``CHANNEL_LAYERS`` for ``channels_redis.core.RedisChannelLayer`` on ``url``."""
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{
+                "address": url,
+                # redis-py 8 gives every read a 5 s socket_timeout; the layer's receive() blocks in
+                # BZPOPMIN for up to 5 s, so idle consumers die with "TimeoutError: Timeout reading
+                # from ..." (channels_redis issue #422). No timeout, as with redis-py 7:
+                "socket_timeout": None,
+                # redis-py's asyncio pool fails at once past 100 connections (MaxConnectionsError:
+                # "Too many connections"); a burst of handshakes, each borrowing one, passes that.
+                "max_connections": 1000,
+            }]},
+        }
+    }
+
+
+def shared_sqlite(env_var: str, prefix: str, filename: str) -> dict:
+    """``DATABASES`` on one SQLite file that every process of a lesson shares.
+
+    The first process makes a temporary folder (removed when it exits) and names the file in
+    ``env_var``, which the processes it starts inherit.
+    """
+    path = os.environ.get(env_var)
+    if not path:
+        folder = tempfile.mkdtemp(prefix=prefix)
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = str(Path(folder) / filename)
+        os.environ[env_var] = path
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            # Several writers (threads, processes) take turns instead of failing with "database is locked".
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
