@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -52,3 +53,25 @@ def shared_sqlite(env_var: str, prefix: str, filename: str) -> dict:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
         }
     }
+
+
+def daphne_argv(application: str, port: int, host: str = "127.0.0.1", *, access_log: bool = True) -> list[str]:
+    """``python -m daphne -b HOST -p PORT APPLICATION`` with this interpreter (``daphne`` on the command line)."""
+    argv = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port)]
+    if not access_log:
+        argv += ["-v", "0"]
+    return argv + [application]
+
+
+def lesson_env(lesson_dir: Path, exercise_dir: Path, settings_module: str, base: dict | None = None) -> dict[str, str]:
+    """The environment of a lesson's server processes: the learner's folder first on PYTHONPATH,
+    then the lesson's scaffolding, then the repository, as you would set it by hand."""
+    env = dict(os.environ if base is None else base)
+    exercise_dir = Path(exercise_dir).resolve()
+    repo_root = Path(lesson_dir).resolve().parent.parent
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(exercise_dir), str(Path(lesson_dir).resolve()),
+                                                      str(repo_root), env.get("PYTHONPATH")]))
+    env["WORKSHOP_EXERCISE_DIR"] = str(exercise_dir)
+    env["DJANGO_SETTINGS_MODULE"] = settings_module
+    env["PYTHONUNBUFFERED"] = "1"
+    return env

@@ -8,20 +8,20 @@ The command is the one you would type yourself::
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = LESSON_DIR.parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from workshop import channels_support  # noqa: E402
 
 
 def daphne_argv(port: int, host: str = "127.0.0.1", *, access_log: bool = True) -> list[str]:
     """``python -m daphne -b HOST -p PORT chatsite.asgi:application`` with this interpreter."""
-    argv = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port)]
-    if not access_log:
-        argv += ["-v", "0"]
-    return argv + ["chatsite.asgi:application"]
+    return channels_support.daphne_argv("chatsite.asgi:application", port, host, access_log=access_log)
 
 
 def daphne_env(exercise_dir: Path, *, redis_url: str | None = None, db_path: str | None = None,
@@ -30,13 +30,7 @@ def daphne_env(exercise_dir: Path, *, redis_url: str | None = None, db_path: str
 
     ``redis_url`` switches the channel layer to Redis; ``db_path`` shares a database file.
     """
-    env = dict(os.environ if base is None else base)
-    exercise_dir = Path(exercise_dir).resolve()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(exercise_dir), str(LESSON_DIR), str(REPO_ROOT),
-                                                      env.get("PYTHONPATH")]))
-    env["WORKSHOP_EXERCISE_DIR"] = str(exercise_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "chatsite.settings"
-    env["PYTHONUNBUFFERED"] = "1"
+    env = channels_support.lesson_env(LESSON_DIR, exercise_dir, "chatsite.settings", base)
     if redis_url:
         env["WORKSHOP_REDIS_URL"] = redis_url
     else:

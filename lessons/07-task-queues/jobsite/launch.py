@@ -19,14 +19,11 @@ LESSON_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = LESSON_DIR.parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from workshop import procs  # noqa: E402
+from workshop import channels_support, procs  # noqa: E402
 
 
 def daphne_argv(port: int, host: str = "127.0.0.1", *, access_log: bool = True) -> list[str]:
-    argv = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port)]
-    if not access_log:
-        argv += ["-v", "0"]
-    return argv + ["jobsite.asgi:application"]
+    return channels_support.daphne_argv("jobsite.asgi:application", port, host, access_log=access_log)
 
 
 def worker_argv(pool: str = "solo", concurrency: int = 1, loglevel: str = "INFO") -> list[str]:
@@ -43,13 +40,7 @@ def worker_argv(pool: str = "solo", concurrency: int = 1, loglevel: str = "INFO"
 def lesson_env(exercise_dir: Path, redis_url: str, *, step_seconds: float | None = None,
                base: dict | None = None) -> dict[str, str]:
     """The learner's folder first on PYTHONPATH, then the lesson, then the repository; one Redis."""
-    env = dict(os.environ if base is None else base)
-    exercise_dir = Path(exercise_dir).resolve()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(exercise_dir), str(LESSON_DIR), str(REPO_ROOT),
-                                                      env.get("PYTHONPATH")]))
-    env["WORKSHOP_EXERCISE_DIR"] = str(exercise_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "jobsite.settings"
-    env["PYTHONUNBUFFERED"] = "1"
+    env = channels_support.lesson_env(LESSON_DIR, exercise_dir, "jobsite.settings", base)
     env["WORKSHOP_REDIS_URL"] = redis_url
     if step_seconds is not None:
         env["WORKSHOP_JOB_STEP_SECONDS"] = str(step_seconds)
