@@ -1,0 +1,1 @@
+"""Lesson 08's chat room: pages, accounts and the page's JavaScript. No WebSocket logic here."""
