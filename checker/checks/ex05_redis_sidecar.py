@@ -505,6 +505,9 @@ def check_cleanup(ctx: Context) -> None:
 
     async def connect_and(how: str) -> None:
         ws, _ = await _ready(ports["ws"], ROOM, _token(ctx, "ada", ROOM), ports["origin"], "the client", server)
+        deadline = time.monotonic() + 1.0  # SUBSCRIBE travels on another connection: give Redis a moment
+        while _subscriptions(client, ROOM) <= subscribed_before and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         if _subscriptions(client, ROOM) <= subscribed_before:
             await ws.close()
             raise CheckFailed("the client got the ready frame, but PUBSUB NUMSUB room:lobby is 0: subscribe to "
@@ -515,6 +518,10 @@ def check_cleanup(ctx: Context) -> None:
             ws.transport.abort()  # no Close frame: a laptop lid shut, a train in a tunnel
             await asyncio.sleep(0)
 
+    ctx.step("waiting for earlier checks' subscriptions to room:lobby to end")
+    deadline = time.monotonic() + 2.0
+    while _subscriptions(client, ROOM) and time.monotonic() < deadline:
+        time.sleep(0.05)
     before, subscribed_before = _connections(client), _subscriptions(client, ROOM)
     for how, what in (("close", "a client closed its socket cleanly"),
                       ("abort", "a client's connection broke (TCP reset, no Close frame)")):

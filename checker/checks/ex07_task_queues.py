@@ -25,7 +25,7 @@ import warnings
 from checker.api import CheckFailed, Context
 
 STEP_SECONDS = 0.01        # per page, in this process
-LIVE_STEP_SECONDS = 0.05   # per page, in the worker subprocess
+LIVE_STEP_SECONDS = 0.15   # per page, in the worker subprocess: long enough for a page to watch, on a busy laptop too
 RECV = 1.0
 QUEUE = "celery"           # the Redis list Celery's default queue lives in
 
@@ -448,9 +448,8 @@ def check_worker_daphne(ctx: Context) -> None:
     servers = _servers(ctx)
     steps = 6
     ctx.step("POST /jobs/ steps=6")
-    job_id, took = _post_job(servers["url"], steps)
-    if took > 1.0:
-        raise CheckFailed(f"POST /jobs/ took {took:.2f} s under Daphne; it should only enqueue.")
+    # Whether the job ran inside the request shows below (the page then sees (nearly) no steps), not by a clock.
+    job_id, _ = _post_job(servers["url"], steps)
 
     async def watch():
         from websockets.asyncio.client import connect
@@ -488,12 +487,15 @@ def check_worker_daphne(ctx: Context) -> None:
     if last.get("status") != "done" or last.get("done") != steps:
         raise CheckFailed(f"the page saw done={dones}, ending with {last!r:.150}; expected the job to reach "
                           f"{steps}/{steps} with status 'done' within 6 s." + _worker_says(servers))
+    # Joining the group before reading the state (the right order: nothing is missed) can show the step that
+    # lands in between twice; progress is idempotent, so a repeated step is fine, a missing one is not.
+    dones = [d for i, d in enumerate(dones) if i == 0 or d != dones[i - 1]]
     if len(dones) < steps // 2:
         raise CheckFailed(f"the page saw only done={dones}: the job was (nearly) over before the WebSocket even "
                           "connected, so it ran inside the request. Enqueue it with render_report.delay(...).")
     if dones != list(range(dones[0], steps + 1)):
         raise CheckFailed(f"the page saw done={dones}; expected every step from its first state to {steps}, "
-                          "in order, each once.")
+                          "in order, none missing.")
 
 
 def check_browser_progress(ctx: Context) -> None:

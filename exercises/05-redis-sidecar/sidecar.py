@@ -92,7 +92,9 @@ async def handler(websocket) -> None:
        ``CLOSE_UNAUTHORIZED`` and ``str(problem)`` as the reason, and return. Refuse *before*
        subscribing: a refused client must cost nothing.
     3. ``client = aioredis.Redis.from_url(redis_url(), decode_responses=True)``,
-       ``pubsub = client.pubsub()``, ``await pubsub.subscribe(channel_for(room))``.
+       ``pubsub = client.pubsub()``, ``await pubsub.subscribe(channel_for(room))``, then
+       ``await pubsub.get_message(timeout=2)``: ``subscribe()`` only *sends* SUBSCRIBE; that first
+       message is Redis's ``{"type": "subscribe", ...}`` confirmation that the subscription is live.
     4. Send ``{"type": "ready", "room": room, "user": user}`` as JSON. The page waits for it, then
        asks Django for what it missed: a message published before the SUBSCRIBE is lost to us.
     5. Run ``forward_messages`` and ``until_client_leaves`` as two tasks

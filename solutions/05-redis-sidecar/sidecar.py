@@ -70,6 +70,9 @@ async def handler(websocket) -> None:
     pubsub = client.pubsub()
     try:
         await pubsub.subscribe(channel_for(room))
+        # subscribe() only sends SUBSCRIBE; Redis's confirmation says the subscription is live, so
+        # nothing published after our "ready" can be missed.
+        await pubsub.get_message(timeout=2)
         await websocket.send(json.dumps({"type": "ready", "room": room, "user": user}))
         forward = asyncio.create_task(forward_messages(pubsub, websocket))
         leave = asyncio.create_task(until_client_leaves(websocket))
