@@ -463,7 +463,7 @@ def check_rate_limit(ctx: Context) -> None:
         if len(delivered) < 8:
             raise CheckFailed(f"only {len(delivered)} of the first 10 messages came back; a full bucket "
                               "(burst 10) lets a burst through before limiting.")
-        if len(delivered) > 14:
+        if len(delivered) > 20:  # 10 + 5/s refill: a slow, busy machine may let a few more through
             raise CheckFailed(f"{len(delivered)} of 30 messages sent at once were broadcast; with burst 10 and 5/s, "
                               "about 10 should pass: call self.bucket.allow() for every frame.")
         if not errors:
