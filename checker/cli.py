@@ -92,7 +92,7 @@ def cmd_grade(argv: list[str]) -> int:
     parser.add_argument("exercises", nargs="*", metavar="NN", help="exercise number or slug (default: all)")
     parser.add_argument("--target", help="tree to grade (default: exercises; instructors: solutions)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-    parser.add_argument("--jobs", type=int, default=None, help="exercises graded at once (default: CPU count)")
+    parser.add_argument("--jobs", type=int, default=None, help="exercises graded at once (default: CPU count + 1)")
     args = parser.parse_args(argv)
     exercises = catalog.load()
     target = _target(args.target)
