@@ -75,3 +75,47 @@ def lesson_env(lesson_dir: Path, exercise_dir: Path, settings_module: str, base:
     env["DJANGO_SETTINGS_MODULE"] = settings_module
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def ensure_django(settings_module: str) -> None:
+    """``django.setup()`` with ``settings_module`` unless Django is already set up (or setting up).
+
+    Daphne imports the project's ``asgi`` module, which sets Django up the usual way; the checker,
+    notebooks and benchmarks import the learner's modules directly, and those import models at the
+    top as Django code does, so the lesson's app calls this first.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    from django.apps import apps
+
+    if apps.ready or apps.loading:
+        return
+    import django
+
+    django.setup(set_prefix=False)
+
+
+_migrated: set[str] = set()
+
+
+def ensure_schema(settings_module: str) -> None:
+    """Create or update the tables (``manage.py migrate``) once per database file.
+
+    Several Daphne processes may share one SQLite file and start together: a file lock makes
+    them migrate one after the other (the second finds nothing to do).
+    """
+    import fcntl
+
+    ensure_django(settings_module)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    name = str(settings.DATABASES["default"]["NAME"])
+    if name in _migrated:
+        return
+    with open(name + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            call_command("migrate", verbosity=0, interactive=False)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    _migrated.add(name)

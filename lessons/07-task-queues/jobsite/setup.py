@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
+from workshop import channels_support
 
 
 def ensure_django() -> None:
     """``django.setup()`` with ``jobsite.settings`` unless Django is already set up (or setting up)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jobsite.settings")
-    from django.apps import apps
-
-    if apps.ready or apps.loading:
-        return
-    import django
-
-    django.setup(set_prefix=False)
+    channels_support.ensure_django("jobsite.settings")

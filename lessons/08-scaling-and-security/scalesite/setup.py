@@ -3,35 +3,14 @@ because several Daphne processes start together and share one SQLite file)."""
 
 from __future__ import annotations
 
-import fcntl
-import os
+from workshop import channels_support
 
-_migrated: set[str] = set()
+SETTINGS = "scalesite.settings"
 
 
 def ensure_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalesite.settings")
-    from django.apps import apps
-
-    if apps.ready or apps.loading:
-        return
-    import django
-
-    django.setup(set_prefix=False)
+    channels_support.ensure_django(SETTINGS)
 
 
 def ensure_schema() -> None:
-    ensure_django()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    name = str(settings.DATABASES["default"]["NAME"])
-    if name in _migrated:
-        return
-    with open(name + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            call_command("migrate", verbosity=0, interactive=False)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    _migrated.add(name)
+    channels_support.ensure_schema(SETTINGS)
