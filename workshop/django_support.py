@@ -7,7 +7,6 @@ demos can stop it cleanly on Ctrl-C.
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 import traceback
@@ -107,8 +106,9 @@ def serve_forever(app, host: str, port: int, banner: str) -> int:
         print(net.busy_port_message(port, host), file=sys.stderr)
         return EXIT_PORT_BUSY
     server = make_server(app, host, port, quiet=False)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops us as cleanly as Ctrl-C
+    from .demo import stop_on_signals
+
+    stop_on_signals()  # `kill` stops us as cleanly as Ctrl-C
     print(banner, flush=True)
     try:
         server.serve_forever(poll_interval=0.1)

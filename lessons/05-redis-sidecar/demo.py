@@ -25,7 +25,7 @@ sys.path[:0] = [str(HERE), str(REPO_ROOT)]  # the lesson (newsroom) and the repo
 
 from workshop import demo, net, paths, procs  # noqa: E402
 
-EXIT_START_FAILED = 1
+EXIT_START_FAILED = demo.EXIT_START_FAILED
 
 
 def sidecar_env(exercise_dir: Path, redis_url: str, allowed_origins: list[str]) -> dict:
@@ -43,20 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     exercise_dir = args.exercise_dir.resolve()
     web_port, ws_port = args.port, args.port + 1
-    for port in (web_port, ws_port):
-        if not net.port_is_free(port, args.host):
-            print(net.busy_port_message(port, args.host), file=sys.stderr)
-            return demo.EXIT_PORT_BUSY
-    for name in ("publish", "sidecar"):
-        if not (exercise_dir / f"{name}.py").exists():
-            print(f"Cannot start the newsroom: {exercise_dir / (name + '.py')} is missing.", file=sys.stderr)
-            return EXIT_START_FAILED
-
-    def stop(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    refused = demo.cannot_start(args.host, (web_port, ws_port), exercise_dir, ("publish", "sidecar"), "the newsroom")
+    if refused is not None:
+        return refused
+    demo.stop_on_signals()
     from workshop.redis_server import RedisServer
 
     redis = sidecar = web = None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,7 @@ sys.path[:0] = [str(HERE), str(REPO_ROOT)]  # the lesson (chatsite) and the repo
 from chatsite.launch import daphne_argv, daphne_env  # noqa: E402
 from workshop import demo, net, paths, procs  # noqa: E402
 
-EXIT_PORT_BUSY = demo.EXIT_PORT_BUSY
-EXIT_START_FAILED = 1
+EXIT_START_FAILED = demo.EXIT_START_FAILED
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,19 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     exercise_dir = args.exercise_dir.resolve()
     ports = [args.port, args.port + 1] if args.redis else [args.port]
-    for port in ports:
-        if not net.port_is_free(port, args.host):
-            print(net.busy_port_message(port, args.host), file=sys.stderr)
-            return EXIT_PORT_BUSY
-    for name in ("consumers", "routing"):
-        if not (exercise_dir / f"{name}.py").exists():
-            print(f"Cannot start the chat: {exercise_dir / (name + '.py')} is missing.", file=sys.stderr)
-            return EXIT_START_FAILED
-
-    def stop(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    refused = demo.cannot_start(args.host, ports, exercise_dir, ("consumers", "routing"), "the chat")
+    if refused is not None:
+        return refused
+    demo.stop_on_signals()
     folder = tempfile.mkdtemp(prefix="workshop-06-demo-")
     db_path = str(Path(folder) / "chat.sqlite3")  # shared by every Daphne we start
     redis = None

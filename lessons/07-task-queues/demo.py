@@ -14,7 +14,6 @@ appear in this terminal. Ctrl-C stops all three (exit code 0).
 from __future__ import annotations
 
 import argparse
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +25,7 @@ sys.path[:0] = [str(HERE), str(REPO_ROOT)]  # the lesson (jobsite) and the repos
 from jobsite.launch import daphne_argv, lesson_env, worker_argv  # noqa: E402
 from workshop import demo, net, paths, procs  # noqa: E402
 
-EXIT_PORT_BUSY = demo.EXIT_PORT_BUSY
-EXIT_START_FAILED = 1
+EXIT_START_FAILED = demo.EXIT_START_FAILED
 LEARNER_FILES = ("tasks", "consumers", "views")
 
 
@@ -42,18 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     exercise_dir = args.exercise_dir.resolve()
-    if not net.port_is_free(args.port, args.host):
-        print(net.busy_port_message(args.port, args.host), file=sys.stderr)
-        return EXIT_PORT_BUSY
-    for name in LEARNER_FILES:
-        if not (exercise_dir / f"{name}.py").exists():
-            print(f"Cannot start lesson 07: {exercise_dir / (name + '.py')} is missing.", file=sys.stderr)
-            return EXIT_START_FAILED
-
-    def stop(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    refused = demo.cannot_start(args.host, [args.port], exercise_dir, LEARNER_FILES, "lesson 07")
+    if refused is not None:
+        return refused
+    demo.stop_on_signals()
     from workshop.redis_server import RedisServer
 
     redis = None

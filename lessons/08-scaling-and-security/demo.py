@@ -12,7 +12,6 @@ everything (exit code 0). Each Daphne's log is in the folder printed at start.
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from pathlib import Path
@@ -22,9 +21,9 @@ REPO_ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(REPO_ROOT)]
 
 from cluster import Cluster  # noqa: E402
-from workshop import demo, net, paths  # noqa: E402
+from workshop import demo, paths  # noqa: E402
 
-EXIT_START_FAILED = 1
+EXIT_START_FAILED = demo.EXIT_START_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,19 +33,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="give each Daphne its own in-memory channel layer (broadcasts stop crossing processes)")
     args = parser.parse_args(argv)
     exercise_dir = args.exercise_dir.resolve()
-    if not net.port_is_free(args.port, args.host):
-        print(net.busy_port_message(args.port, args.host), file=sys.stderr)
-        return demo.EXIT_PORT_BUSY
-    for name in ("security", "consumers"):
-        if not (exercise_dir / f"{name}.py").exists():
-            print(f"Cannot start: {exercise_dir / (name + '.py')} is missing.", file=sys.stderr)
-            return EXIT_START_FAILED
-
-    def stop(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background (SIGINT ignored)
+    refused = demo.cannot_start(args.host, [args.port], exercise_dir, ("security", "consumers"), "lesson 08")
+    if refused is not None:
+        return refused
+    demo.stop_on_signals()
     cluster = Cluster(exercise_dir, backends=args.backends, host=args.host, port=args.port,
                       layer="memory" if args.memory else "redis")
     try:
