@@ -70,9 +70,7 @@ def _read_until(proc: subprocess.Popen, pattern: str, seconds: float) -> str:
 
 
 def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
-    port = net.free_port()
-    while not net.port_is_free(port + 1):
-        port = net.free_port()
+    port = net.free_port_pair()
     proc = _demo(port)
     try:
         out = _read_until(proc, r"After editing", 30)
@@ -114,7 +112,7 @@ def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
 
 
 def test_demo_refuses_a_busy_sidecar_port_kindly():
-    port = net.free_port()
+    port = net.free_port_pair()
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", port + 1))
         blocker.listen()
