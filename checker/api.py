@@ -1,5 +1,8 @@
 """What a lesson's checks see: ``CheckFailed`` and the ``Context`` handed to every check.
 
+Every wait inside a check takes its limit from the context, ``ctx.timeout(seconds)``: the
+seconds are multiplied by ``CHECKER_TIMEOUT_SCALE`` and never reach past the check's own
+deadline, so a slow laptop stretches every wait alike and no inner wait outlives its check.
 See ``checker/AUTHORING.md`` for how checks are written.
 """
 
@@ -7,42 +10,68 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
+import time
 from pathlib import Path
 
+from checker.pipeline import CheckFailed, CheckSkipped, Step
 from workshop import browser as browser_support
 from workshop import learner, net, procs
 from workshop.redis_server import RedisServer
 
+__all__ = ["CheckFailed", "CheckSkipped", "Context"]
 
-class CheckFailed(Exception):
-    """Raise with a message for the learner: what happened, and what was expected."""
-
-
-class CheckSkipped(Exception):
-    """The check could not run on this machine (for example, no browser)."""
+#: What an inner wait leaves of its check's time, so the check can still say what went wrong.
+REPORT_MARGIN = 0.3
+MIN_WAIT = 0.05
 
 
 class Context:
-    """Per-exercise state for checks: paths, shared resources, progress steps."""
+    """Per-exercise state for checks: paths, deadlines, shared resources, progress steps."""
 
-    def __init__(self, *, exercise, target: Path, exercise_dir: Path, lesson_dir: Path, repo_root: Path, emit):
-        self.exercise = exercise
-        self.target = target
-        self.exercise_dir = exercise_dir
-        self.lesson_dir = lesson_dir
-        self.repo_root = repo_root
+    def __init__(self, *, lesson, exercise_dir: Path, timeout_scale: float, emit):
+        self.lesson = lesson
+        self.exercise_dir = Path(exercise_dir)
+        self.lesson_dir = lesson.lesson_dir
+        self.scale = timeout_scale
         self._emit = emit
         self._stack = contextlib.ExitStack()
         self._resources: dict[str, object] = {}
         self._check_stack: contextlib.ExitStack | None = None
+        self.deadline = float("inf")  # set for each check: its limit from the record, scaled
         self.console: list[str] = []
 
     # -- progress ----------------------------------------------------------------
     def step(self, text: str) -> None:
         """Say what the check is doing now; a timeout message names the last step."""
-        self._emit({"event": "step", "text": text})
+        self._emit(Step(text))
+
+    # -- time --------------------------------------------------------------------
+    def remaining(self) -> float:
+        """Seconds left before this check's deadline."""
+        return self.deadline - time.monotonic()
+
+    def timeout(self, seconds: float) -> float:
+        """The limit for one inner wait of ``seconds`` (as written for a scale of 1).
+
+        Scaled by ``CHECKER_TIMEOUT_SCALE`` and cut to what the check has left (less a margin to
+        report), so the check, not the runner's kill, says what did not happen in time.
+        """
+        return max(MIN_WAIT, min(seconds * self.scale, self.remaining() - REPORT_MARGIN))
+
+    def sleep(self, seconds: float) -> None:
+        """Let a server act (scaled like every wait): use only where no state can be polled."""
+        time.sleep(self.timeout(seconds))
+
+    def wait_until(self, predicate, seconds: float, interval: float = 0.02) -> bool:
+        """Poll ``predicate()`` until it is true (``True``) or the scaled wait ends (``False``)."""
+        end = time.monotonic() + self.timeout(seconds)
+        while True:
+            if predicate():
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(interval)
 
     # -- learner code ------------------------------------------------------------
     def import_learner(self, name: str):
@@ -63,8 +92,10 @@ class Context:
 
     def start_process(self, argv, *, port: int, env=None, cwd=None, key: str | None = None,
                       ready_timeout: float = 10.0) -> procs.ServerProcess:
+        import os
+
         merged = {**os.environ, **(env or {})}
-        server = procs.ServerProcess(argv, port, env=merged, cwd=cwd, ready_timeout=ready_timeout)
+        server = procs.ServerProcess(argv, port, env=merged, cwd=cwd, ready_timeout=self.timeout(ready_timeout))
         if key is not None:
             return self.resource(key, lambda: server)
         return self._stack.enter_context(server)
@@ -73,31 +104,33 @@ class Context:
         """Run ``coroutine_function(*args)`` in a new event loop on its own thread.
 
         Playwright's sync API owns this thread's event loop, so asyncio code (the
-        ``websockets`` client, channel layers) gets a thread of its own.
+        ``websockets`` client, channel layers) gets a thread of its own. ``timeout`` is scaled
+        like every wait (``ctx.timeout``).
         """
+        limit = self.timeout(timeout)
         box: dict[str, object] = {}
 
         def runner():
             try:
-                box["value"] = asyncio.run(asyncio.wait_for(coroutine_function(*args), timeout))
+                box["value"] = asyncio.run(asyncio.wait_for(coroutine_function(*args), limit))
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
                 box["error"] = exc
 
         thread = threading.Thread(target=runner, daemon=True)
         thread.start()
-        thread.join(timeout + 5)
+        thread.join(limit + 2)
         if thread.is_alive():
-            raise CheckFailed(f"an asynchronous step did not finish within {timeout + 5:g} s")
+            raise CheckFailed(f"an asynchronous step did not finish within {limit + 2:g} s")
         if "error" in box:
             error = box["error"]
             if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
-                raise CheckFailed(f"no answer within {timeout:g} s") from None
+                raise CheckFailed(f"no answer within {limit:g} s") from None
             raise error
         return box.get("value")
 
     # -- browser -----------------------------------------------------------------
     def browser(self):
-        """A headless Chromium (Playwright sync API), launched once per exercise."""
+        """A headless Chromium (Playwright sync API), launched once per grading process."""
         if "browser" not in self._resources:
             if browser_support.find_chromium() is None:
                 raise CheckSkipped(browser_support.install_instructions())
@@ -115,14 +148,15 @@ class Context:
         assert self._check_stack is not None, "new_page() is only available inside a check"
         self._check_stack.callback(context.close)
         page = context.new_page()
-        page.set_default_timeout(5000)
+        page.set_default_timeout(self.timeout(5) * 1000)
         page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
         page.on("pageerror", lambda err: self.console.append(f"uncaught: {err}"))
         return page
 
-    # -- lifecycle (used by the worker) ------------------------------------------
-    def begin_check(self) -> None:
+    # -- lifecycle (used by the grading process) ------------------------------------
+    def begin_check(self, check) -> None:
         self.console = []
+        self.deadline = time.monotonic() + check.timeout * self.scale
         self._check_stack = contextlib.ExitStack()
 
     def end_check(self) -> None:
@@ -130,6 +164,7 @@ class Context:
             with contextlib.suppress(Exception):
                 self._check_stack.close()
             self._check_stack = None
+        self.deadline = float("inf")
 
     def close(self) -> None:
         self._stack.close()

@@ -1,7 +1,10 @@
-"""The exercise catalog: ``checker/catalog.toml`` read into small frozen dataclasses.
+"""The lesson records: every ``lessons/NN-slug/lesson.toml`` read into small frozen dataclasses.
 
-One file holds every exercise's id, slug, title, learner files, checks (with points,
-time limits and hints) and progressive hints, as rustlings' ``info.toml`` does.
+One file per lesson holds everything the lesson *is*: number, slug, title, the summary line of
+the root README's table, its timing, the learner's files, its ports and launcher, its rings,
+its checks (points, time limits, groups, hint ladders) and its progressive hints. The checker,
+the generated tables of the READMEs (``checker.docs``) and the schedules all read it, so they
+cannot disagree. The format is described in ``checker/AUTHORING.md``.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+from workshop import paths
+
+RECORD_NAME = "lesson.toml"
 DEFAULT_TIMEOUT = 10.0
+BROWSER_RING = "browser"
 
 
 @dataclass(frozen=True)
@@ -20,27 +26,61 @@ class Check:
     title: str
     points: int
     timeout: float
-    hint: str
+    ring: str
+    hints: tuple[str, ...]  # a ladder: a question first, then the concept, then the recipe
     browser: bool
-    group: str  # checks of one group share a worker; groups run side by side
+    group: str  # checks of one group share a grading process; groups run side by side
+
+    @property
+    def hint(self) -> str:
+        """The first rung: what a failing run shows without being asked."""
+        return self.hints[0] if self.hints else ""
 
 
 @dataclass(frozen=True)
-class Exercise:
+class Ring:
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class TimingPart:
+    part: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Lesson:
     id: str
     slug: str
     title: str
+    summary: str
     files: tuple[str, ...]
     hints: tuple[str, ...]
+    timing: tuple[TimingPart, ...]
+    rings: tuple[Ring, ...]
     checks: tuple[Check, ...]
+    ports: tuple[str, ...]  # names of the ports its launcher needs, in order
 
     @property
     def max_score(self) -> int:
         return sum(check.points for check in self.checks)
 
     @property
+    def minutes(self) -> int:
+        return sum(part.minutes for part in self.timing)
+
+    @property
     def checks_module(self) -> str:
         return "checker.checks.ex" + self.slug.replace("-", "_")
+
+    @property
+    def lesson_dir(self) -> Path:
+        return paths.lesson_dir(self.slug)
+
+    def exercise_dir(self, target: Path) -> Path:
+        """This lesson's folder in a tree laid out like ``exercises/``."""
+        return paths.exercise_dir(target, self.slug)
 
     def check(self, name: str) -> Check:
         for check in self.checks:
@@ -53,34 +93,52 @@ class CatalogError(ValueError):
     pass
 
 
-def load(path: Path = CATALOG_PATH) -> list[Exercise]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    exercises = []
-    for raw in data.get("exercise", []):
-        try:
-            checks = tuple(
-                Check(
-                    name=c["name"],
-                    title=c.get("title", c["name"]),
-                    points=int(c["points"]),
-                    timeout=float(c.get("timeout", DEFAULT_TIMEOUT)),
-                    hint=c.get("hint", ""),
-                    browser=bool(c.get("browser", False)),
-                    group=c.get("group") or ("browser" if c.get("browser") else "main"),
-                )
-                for c in raw.get("check", [])
-            )
-            exercises.append(Exercise(id=raw["id"], slug=raw["slug"], title=raw["title"],
-                                      files=tuple(raw["files"]), hints=tuple(raw.get("hints", ())), checks=checks))
-        except KeyError as missing:
-            raise CatalogError(f"{path}: an exercise entry lacks the key {missing}") from None
-    return exercises
+def _hints(raw: dict) -> tuple[str, ...]:
+    hints = raw.get("hints", raw.get("hint", ()))
+    return (hints,) if isinstance(hints, str) else tuple(hints)
 
 
-def find(exercises: list[Exercise], selector: str) -> Exercise | None:
-    """An exercise by number ("3", "03"), id or slug ("03-websocket-handshake")."""
+def read_record(path: Path) -> Lesson:
+    """One lesson record; ``CatalogError`` says which file and key is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise CatalogError(f"{paths.relative(path)}: {err}") from None
+    try:
+        rings = tuple(Ring(r["name"], r.get("title", r["name"])) for r in raw.get("ring", ()))
+        ring_names = {ring.name for ring in rings}
+        checks = []
+        for c in raw.get("check", ()):
+            browser = bool(c.get("browser", False))
+            ring = c.get("ring") or (BROWSER_RING if browser else "main")
+            if rings and ring not in ring_names:
+                raise CatalogError(f"{paths.relative(path)}: check {c['name']!r} names ring {ring!r}, "
+                                   f"which the record does not declare ({', '.join(sorted(ring_names))})")
+            checks.append(Check(name=c["name"], title=c.get("title", c["name"]), points=int(c["points"]),
+                                timeout=float(c.get("timeout", DEFAULT_TIMEOUT)), ring=ring, hints=_hints(c),
+                                browser=browser, group=c.get("group") or ("browser" if browser else "main")))
+        lesson = Lesson(id=raw["number"], slug=raw["slug"], title=raw["title"], summary=raw.get("summary", ""),
+                        files=tuple(raw["files"]), hints=_hints(raw),
+                        timing=tuple(TimingPart(t["part"], int(t["minutes"])) for t in raw.get("timing", ())),
+                        rings=rings or (Ring("main", "main"),), checks=tuple(checks),
+                        ports=tuple(raw.get("ports", ())))
+    except KeyError as missing:
+        raise CatalogError(f"{paths.relative(path)}: a required key is missing: {missing}") from None
+    if lesson.slug != path.parent.name:
+        raise CatalogError(f"{paths.relative(path)}: slug {lesson.slug!r} differs from its folder's name")
+    return lesson
+
+
+def load(lessons_root: Path = paths.LESSONS) -> list[Lesson]:
+    """Every lesson that has a record, in lesson order."""
+    return [read_record(path) for path in sorted(lessons_root.glob(f"*/{RECORD_NAME}"))]
+
+
+def find(lessons: list[Lesson], selector: str) -> Lesson | None:
+    """A lesson by number ("3", "03"), id or slug ("03-websocket-handshake")."""
     wanted = selector.strip().rstrip("/").split("/")[-1]
-    for exercise in exercises:
-        if wanted in (exercise.id, exercise.slug) or (wanted.isdigit() and int(wanted) == int(exercise.id)):
-            return exercise
+    for lesson in lessons:
+        if wanted in (lesson.id, lesson.slug) or (wanted.isdigit() and lesson.id.isdigit()
+                                                    and int(wanted) == int(lesson.id)):
+            return lesson
     return None

@@ -9,7 +9,6 @@ that are left.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import subprocess
@@ -20,12 +19,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from checker.catalog import Exercise
+from checker.catalog import Lesson
+from checker.pipeline import (CheckResult, Done, ExerciseResult, Finished, LoadFailed, Started, Status, Step,
+                              WorkerSpec, decode, timeout_scale)
 from workshop import paths, procs
 
-LOAD_TIMEOUT = float(os.environ.get("CHECKER_LOAD_TIMEOUT", "20"))  # worker start-up + importing the learner's files
-# Multiplies every check's time limit: slower laptops may want 2; the project's tests use less to stay quick.
-TIMEOUT_SCALE = float(os.environ.get("CHECKER_TIMEOUT_SCALE", "1"))
+LOAD_TIMEOUT = float(os.environ.get("CHECKER_LOAD_TIMEOUT", "20"))  # process start-up + importing the learner's files
 EXIT_GRACE = 5.0  # after "done", time for the worker to close its servers and browser
 
 _live: set[subprocess.Popen] = set()
@@ -42,25 +41,28 @@ def stop_all() -> None:
         procs.kill_tree(proc)
 
 
-class _Worker:
-    def __init__(self, exercise: Exercise, target: Path, checks: list[str]):
+class GradingProcess:
+    """One ``checker.worker`` subprocess and the pipe its events come on."""
+
+    def __init__(self, lesson: Lesson, exercise_dir: Path, checks: list[str]):
         read_fd, write_fd = os.pipe()
         self.read_fd = read_fd
         self.log = tempfile.TemporaryFile()
-        spec = {"exercise": exercise.id, "target": str(target), "checks": checks, "fd": write_fd}
+        spec = WorkerSpec(lesson=lesson.id, exercise_dir=exercise_dir, checks=tuple(checks),
+                          timeout_scale=timeout_scale(), fd=write_fd)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
         with _live_lock:
             if _stopping.is_set():
                 raise KeyboardInterrupt
-            self.proc = procs.spawn([sys.executable, "-m", "checker.worker", json.dumps(spec)],
+            self.proc = procs.spawn([sys.executable, "-P", "-m", "checker.worker", spec.encode()],
                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
                                     pass_fds=(write_fd,), cwd=str(paths.REPO_ROOT), env=env)
             _live.add(self.proc)
         os.close(write_fd)
         self._buffer = b""
 
-    def next_event(self, deadline: float) -> dict | None | str:
+    def next_event(self, deadline: float):
         """The next event; ``"timeout"`` when the deadline passes; ``None`` at end of stream."""
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -74,7 +76,7 @@ class _Worker:
                 return None
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        return decode(line)
 
     def output_tail(self, lines: int = 12) -> str:
         self.log.seek(0)
@@ -95,128 +97,120 @@ class _Worker:
         return code
 
 
-def _check_result(exercise: Exercise, name: str, status: str, message: str, seconds: float | None = None) -> dict:
-    check = exercise.check(name)
-    return {"name": name, "title": check.title, "status": status, "points": check.points,
-            "score": check.points if status == "pass" else 0, "message": message,
-            "hint": check.hint if status in ("fail", "error", "timeout") else "", "seconds": seconds}
+def _result(lesson: Lesson, name: str, status: Status, message: str, seconds: float | None = None) -> CheckResult:
+    check = lesson.check(name)
+    return CheckResult(name=name, title=check.title, status=status, points=check.points, message=message,
+                       hint=check.hint if status.is_problem else "", seconds=seconds, ring=check.ring)
 
 
-def _with_output(message: str, worker: _Worker) -> str:
-    tail = worker.output_tail()
+def _with_output(message: str, process: GradingProcess) -> str:
+    tail = process.output_tail()
     return f"{message}\nLast output:\n{tail}" if tail else message
 
 
-def _grade_checks(exercise: Exercise, target: Path, names: list[str]) -> dict[str, dict]:
-    """Run the checks ``names`` (in order) in as many workers as it takes; results by name."""
+def _grade_checks(lesson: Lesson, exercise_dir: Path, names: list[str]) -> dict[str, CheckResult]:
+    """Run the checks ``names`` (in order) in as many grading processes as it takes; results by name."""
     pending = list(names)
-    results: dict[str, dict] = {}
+    results: dict[str, CheckResult] = {}
+    scale = timeout_scale()
     while pending:
-        worker = _Worker(exercise, target, pending)
+        process = GradingProcess(lesson, exercise_dir, pending)
         current: str | None = None
         step = "starting the grading process"
-        deadline = time.monotonic() + LOAD_TIMEOUT
+        deadline = time.monotonic() + LOAD_TIMEOUT * max(1.0, scale)
         graceful = False
         try:
             while True:
-                event = worker.next_event(deadline)
+                event = process.next_event(deadline)
                 if event == "timeout":
                     if current is None:
-                        message = (f"{step} did not finish within {LOAD_TIMEOUT:g} s. Is there an infinite loop "
-                                   "or a blocking call at the top level of the file?")
+                        message = (f"{step} did not finish within {LOAD_TIMEOUT * max(1.0, scale):g} s. Is there an "
+                                   "infinite loop or a blocking call at the top level of the file?")
                         for name in pending:
-                            results[name] = _check_result(exercise, name, "timeout", message)
+                            results[name] = _result(lesson, name, Status.TIMEOUT, message)
                         pending = []
                     else:
-                        limit = exercise.check(current).timeout * TIMEOUT_SCALE
+                        limit = lesson.check(current).timeout * scale
                         message = f"did not finish within {limit:g} s; the last step was: {step}"
-                        results[current] = _check_result(exercise, current, "timeout", message)
+                        results[current] = _result(lesson, current, Status.TIMEOUT, message)
                         pending.remove(current)
                     break
-                if event is None:  # the worker died
-                    code = worker.proc.poll()
+                if event is None:  # the grading process died
+                    code = process.proc.poll()
                     if code is None:
                         try:
-                            code = worker.proc.wait(timeout=2)
+                            code = process.proc.wait(timeout=2)
                         except subprocess.TimeoutExpired:
                             code = "unknown"
                     died = f"the grading process exited unexpectedly (exit code {code}) while {step}."
                     died += " Does your code call os._exit() or crash the interpreter?"
-                    if current is None:
-                        for name in pending:
-                            results[name] = _check_result(exercise, name, "error", _with_output(died, worker))
-                        pending = []
-                    else:
-                        results[current] = _check_result(exercise, current, "error", _with_output(died, worker))
-                        pending.remove(current)
+                    for name in (pending if current is None else [current]):
+                        results[name] = _result(lesson, name, Status.ERROR, _with_output(died, process))
+                    pending = [] if current is None else [n for n in pending if n != current]
                     break
-                kind = event["event"]
-                if kind == "step":
-                    step = event["text"]
-                elif kind == "start":
-                    current = event["check"]
+                if isinstance(event, Step):
+                    step = event.text
+                elif isinstance(event, Started):
+                    current = event.check
                     step = f"starting check {current}"
-                    deadline = time.monotonic() + exercise.check(current).timeout * TIMEOUT_SCALE
-                elif kind == "result":
-                    results[current] = _check_result(exercise, current, event["status"], event["message"],
-                                                     event.get("seconds"))
+                    deadline = time.monotonic() + lesson.check(current).timeout * scale
+                elif isinstance(event, Finished):
+                    results[current] = _result(lesson, current, event.status, event.message, event.seconds)
                     pending.remove(current)
                     current = None
                     step = "between checks"
-                    deadline = time.monotonic() + LOAD_TIMEOUT
-                elif kind == "load_failed":
+                    deadline = time.monotonic() + LOAD_TIMEOUT * max(1.0, scale)
+                elif isinstance(event, LoadFailed):
                     for name in pending:
-                        results[name] = _check_result(exercise, name, event["status"], event["message"])
+                        results[name] = _result(lesson, name, event.status, event.message)
                     pending = []
                     graceful = True
                     break
-                elif kind == "done":
+                elif isinstance(event, Done):
                     graceful = True
                     break
         finally:
-            worker.finish(graceful)
+            process.finish(graceful)
         if _stopping.is_set():
             raise KeyboardInterrupt
     return results
 
 
-def grade(exercise: Exercise, target: Path, split: bool = True) -> dict:
-    """Grade ``exercise`` in ``target``; never raises for anything the learner's code does.
+def grade(lesson: Lesson, target: Path, split: bool = True) -> ExerciseResult:
+    """Grade ``lesson``'s exercise in ``target``; never raises for anything the learner's code does.
 
-    Each group of checks (catalog key ``group``; by default the browser checks and the others)
-    runs in a worker of its own, side by side: Chromium starts while the plain checks run, and
-    checks that mostly wait overlap, which keeps a learner's feedback loop short. (So checks
-    must not depend on one another; each sets up the state it needs.)
+    Each group of checks (record key ``group``; by default the browser checks and the others)
+    runs in a grading process of its own, side by side: Chromium starts while the plain checks
+    run, and checks that mostly wait overlap, which keeps a learner's feedback loop short. (So
+    checks must not depend on one another; each sets up the state it needs.)
     """
     started = time.monotonic()
+    exercise_dir = lesson.exercise_dir(target)
     by_group: dict[str, list[str]] = {}
-    for check in exercise.checks:
+    for check in lesson.checks:
         by_group.setdefault(check.group if split else "all", []).append(check.name)
     groups = list(by_group.values())
-    results: dict[str, dict] = {}
+    results: dict[str, CheckResult] = {}
     if len(groups) == 1:
-        results = _grade_checks(exercise, target, groups[0])
+        results = _grade_checks(lesson, exercise_dir, groups[0])
     else:
         with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-            for part in pool.map(lambda names: _grade_checks(exercise, target, names), groups):
+            for part in pool.map(lambda names: _grade_checks(lesson, exercise_dir, names), groups):
                 results.update(part)
-    checks = [results[check.name] for check in exercise.checks]
-    statuses = {c["status"] for c in checks}
-    status = next((s for s in ("error", "timeout", "fail") if s in statuses), "pass")
-    return {"id": exercise.id, "slug": exercise.slug, "title": exercise.title, "status": status,
-            "score": sum(c["score"] for c in checks), "max_score": exercise.max_score,
-            "seconds": round(time.monotonic() - started, 2), "checks": checks}
+    return ExerciseResult(id=lesson.id, slug=lesson.slug, title=lesson.title,
+                          checks=[results[check.name] for check in lesson.checks],
+                          seconds=round(time.monotonic() - started, 2))
 
 
-def grade_many(exercises: list[Exercise], target: Path, jobs: int | None = None, on_result=None) -> list[dict]:
-    """Grade several exercises in parallel; ``on_result(result)`` is called in catalog order."""
+def grade_many(lessons: list[Lesson], target: Path, jobs: int | None = None, on_result=None) -> list[ExerciseResult]:
+    """Grade several exercises in parallel; ``on_result(result)`` is called in lesson order."""
     # Checks spend much of their time waiting on sockets and timers: one more job than cores pays off.
-    jobs = max(1, jobs or min(len(exercises), (os.cpu_count() or 2) + 1))
+    jobs = max(1, jobs or min(len(lessons), (os.cpu_count() or 2) + 1))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        # Grading several exercises already keeps every core busy: one worker each then costs less
-        # than the start-up of a worker per group.
-        split = len(exercises) == 1
-        futures = [pool.submit(grade, exercise, target, split) for exercise in exercises]
+        # Grading several exercises already keeps every core busy: one grading process each then
+        # costs less than the start-up of one per group.
+        split = len(lessons) == 1
+        futures = [pool.submit(grade, lesson, target, split) for lesson in lessons]
         results = []
         try:
             for future in futures:

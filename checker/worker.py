@@ -1,15 +1,13 @@
-"""The grading subprocess: imports one exercise's code and runs its checks, reporting as it goes.
+"""The grading process: imports one lesson's learner files and runs the checks it was given.
 
-The parent (``checker.runner``) reads one JSON event per line from a pipe we were given
-(``start``, ``step``, ``result``, ``load_failed``, ``done``) and enforces time limits. The
-learner's own prints go to stdout/stderr, which the parent keeps apart so they never
-corrupt the report.
+It is started by ``checker.runner`` with a ``WorkerSpec`` and sends one event per line on the
+pipe named there (``checker.pipeline``: Started, Step, Finished, LoadFailed, Done); the runner
+enforces the time limits. The learner's own prints go to stdout/stderr, which the runner keeps
+apart so they never corrupt the events.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
 import sys
 import time
@@ -17,7 +15,10 @@ import traceback
 from pathlib import Path
 
 from checker import catalog
-from checker.api import CheckFailed, CheckSkipped, Context
+from checker.api import Context
+from checker.checks import checks_of
+from checker.pipeline import (CheckFailed, CheckSkipped, Done, Finished, LoadFailed, Started, Status, Step,
+                              WorkerSpec, encode)
 from workshop import learner, paths
 
 
@@ -25,7 +26,7 @@ def _ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def classify(exc: BaseException, exercise_dir: Path) -> tuple[str, str]:
+def classify(exc: BaseException, exercise_dir: Path) -> tuple[Status, str]:
     """(status, message) for an exception that escaped a check."""
     frame = None
     seen, link = set(), exc
@@ -40,83 +41,93 @@ def classify(exc: BaseException, exercise_dir: Path) -> tuple[str, str]:
             name = f"{exc} (in {paths.relative(exercise_dir)}/)"
         else:
             name = "a function of the exercise"
-        return "fail", (f"{name} is not written yet (it still raises NotImplementedError).\n"
-                        "Replace the TODO with your code, save, and run the checker again.")
+        return Status.FAIL, (f"{name} is not written yet (it still raises NotImplementedError).\n"
+                             "Replace the TODO with your code, save, and run the checker again.")
     if isinstance(exc, SystemExit):
         where = f"\n{learner.describe_frame(frame)}" if frame else ""
-        return "error", f"your code called sys.exit({exc.code!r}) during this check{where}\nRemove that call: the checker and servers need to keep running."
+        return Status.ERROR, (f"your code called sys.exit({exc.code!r}) during this check{where}\n"
+                              "Remove that call: the checker and servers need to keep running.")
     if frame is not None:
-        return "fail", (f"your code raised {type(exc).__name__}: {exc}\n{learner.describe_frame(frame)}\n"
-                        "Fix the code at that line and run the checker again.")
+        return Status.FAIL, (f"your code raised {type(exc).__name__}: {exc}\n{learner.describe_frame(frame)}\n"
+                             "Fix the code at that line and run the checker again.")
     summary = "".join(traceback.format_exception(exc, limit=-3)).strip()
-    return "error", f"the check itself crashed (a bug in the checker, not in your code; please tell the instructor):\n{summary}"
+    return Status.ERROR, ("the check itself crashed (a bug in the checker, not in your code; please tell the "
+                          f"instructor):\n{summary}")
 
 
-def main(argv: list[str]) -> int:
-    spec = json.loads(argv[0])
-    pipe = os.fdopen(spec["fd"], "w", buffering=1, encoding="utf-8")
+def run_check(ctx: Context, function) -> tuple[Status, str]:
+    """Run one check function; every outcome becomes a status and a message for the learner."""
+    try:
+        function(ctx)
+        return Status.PASS, ""
+    except CheckFailed as failed:
+        return Status.FAIL, str(failed)
+    except CheckSkipped as skipped:
+        if _ci():
+            return Status.FAIL, f"{skipped}\n(CI=true: a browser is required here.)"
+        return Status.SKIP, str(skipped)
+    except learner.LearnerCodeError as err:
+        return Status.ERROR, str(err)
+    except BaseException as exc:  # noqa: BLE001 - everything the learner's code may throw
+        return classify(exc, ctx.exercise_dir)
 
-    def emit(event: dict) -> None:
-        pipe.write(json.dumps(event) + "\n")
-        pipe.flush()
 
-    exercise = catalog.find(catalog.load(), spec["exercise"])
-    target = Path(spec["target"])
-    exercise_dir = target / exercise.slug
-    lesson_dir = paths.lesson_dir(exercise.slug)
-    if not exercise_dir.is_dir():
-        emit({"event": "load_failed", "status": "error",
-              "message": f"the folder {paths.relative(exercise_dir)} does not exist. "
-                         f"Is --target right? It should contain {exercise.slug}/."})
-        return 0
-    learner.activate(lesson_dir, exercise_dir)
-    for filename in exercise.files:
+def import_learner_files(lesson, exercise_dir: Path, emit) -> bool:
+    """Import every Python file the learner edits; on failure, say so once and return False."""
+    for filename in lesson.files:
         if not filename.endswith(".py"):
             continue
-        emit({"event": "step", "text": f"importing {paths.relative(exercise_dir / filename)}"})
+        emit(Step(f"importing {paths.relative(exercise_dir / filename)}"))
         try:
             learner.import_learner(filename[:-3], exercise_dir)
         except learner.LearnerCodeError as err:
-            emit({"event": "load_failed", "status": "error", "message": str(err)})
-            return 0
+            emit(LoadFailed(Status.ERROR, str(err)))
+            return False
         except BaseException as err:  # noqa: BLE001 - e.g. KeyboardInterrupt raised by the learner
-            emit({"event": "load_failed", "status": "error",
-                  "message": f"importing {filename} raised {type(err).__name__}: {err}"})
-            return 0
+            emit(LoadFailed(Status.ERROR, f"importing {filename} raised {type(err).__name__}: {err}"))
+            return False
+    return True
 
-    checks_module = importlib.import_module(exercise.checks_module)
-    ctx = Context(exercise=exercise, target=target, exercise_dir=exercise_dir, lesson_dir=lesson_dir,
-                  repo_root=paths.REPO_ROOT, emit=emit)
+
+def grade(spec: WorkerSpec, emit) -> None:
+    lesson = catalog.find(catalog.load(), spec.lesson)
+    exercise_dir = spec.exercise_dir
+    if not exercise_dir.is_dir():
+        emit(LoadFailed(Status.ERROR, f"the folder {paths.relative(exercise_dir)} does not exist. "
+                                      f"Is --target right? It should contain {lesson.slug}/."))
+        return
+    learner.activate(lesson.lesson_dir, exercise_dir)
+    if not import_learner_files(lesson, exercise_dir, emit):
+        return
+    functions = checks_of(lesson)
+    ctx = Context(lesson=lesson, exercise_dir=exercise_dir, timeout_scale=spec.timeout_scale, emit=emit)
     try:
-        for name in spec["checks"]:
-            emit({"event": "start", "check": name})
-            function = getattr(checks_module, f"check_{name}")
-            ctx.begin_check()
+        for name in spec.checks:
+            emit(Started(name))
+            ctx.begin_check(lesson.check(name))
             started = time.monotonic()
             try:
-                function(ctx)
-                status, message = "pass", ""
-            except CheckFailed as failed:
-                status, message = "fail", str(failed)
-            except CheckSkipped as skipped:
-                if _ci():
-                    status, message = "fail", f"{skipped}\n(CI=true: a browser is required here.)"
-                else:
-                    status, message = "skip", str(skipped)
-            except learner.LearnerCodeError as err:
-                status, message = "error", str(err)
-            except BaseException as exc:  # noqa: BLE001 - everything the learner's code may throw
-                status, message = classify(exc, exercise_dir)
+                status, message = run_check(ctx, functions[name])
             finally:
                 ctx.end_check()
-            emit({"event": "result", "check": name, "status": status, "message": message,
-                  "seconds": round(time.monotonic() - started, 3)})
-        emit({"event": "done"})
+            emit(Finished(name, status, message, round(time.monotonic() - started, 3)))
+        emit(Done())
     finally:
         try:
             ctx.close()
         except Exception:  # noqa: BLE001 - cleanup must not hide the results already sent
             traceback.print_exc()
+
+
+def main(argv: list[str]) -> int:
+    spec = WorkerSpec.decode(argv[0])
+    pipe = os.fdopen(spec.fd, "w", buffering=1, encoding="utf-8")
+
+    def emit(event) -> None:
+        pipe.write(encode(event) + "\n")
+        pipe.flush()
+
+    grade(spec, emit)
     return 0
 
 

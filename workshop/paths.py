@@ -25,3 +25,17 @@ def relative(path: Path) -> str:
         return str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
+
+
+def exercise_dir(target: Path, slug: str) -> Path:
+    """Lesson ``slug``'s folder in ``target``, a tree laid out like ``exercises/`` (or ``solutions/``).
+
+    The one function that knows the layout: the checker computes the folder here and hands it
+    to everything else (worker, launchers, demos, servers) explicitly.
+    """
+    return Path(target).resolve() / slug
+
+
+def learner_exercise_dir(slug: str) -> Path:
+    """The learner's own folder for lesson ``slug``: the default of every demo and launcher."""
+    return exercise_dir(EXERCISES, slug)

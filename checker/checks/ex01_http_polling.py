@@ -10,7 +10,9 @@ import contextlib
 import threading
 import time
 
-from checker import expect, http
+from checker import expect
+from checker.probes import http
+from checker.checks import register
 from checker.api import CheckFailed, Context
 
 
@@ -273,3 +275,9 @@ def check_browser_long_poll(ctx: Context) -> None:
     if requests > 8:
         raise CheckFailed(f"the page sent {requests} long-poll requests to deliver 3 messages; a long-poll client "
                           "asks again only when an answer arrives (and waits retryMs after an error).")
+
+
+CHECKS = register(
+    check_parse_cursor, check_messages_after, check_poll_endpoint, check_long_poll_wakes,
+    check_long_poll_timeout, check_browser_short_poll, check_browser_long_poll,
+)

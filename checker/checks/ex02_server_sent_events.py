@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from checker import expect
+from checker.checks import register
 from checker.api import CheckFailed, Context
 from workshop.django_support import ERROR_HEADER
 
@@ -725,3 +726,10 @@ def check_browser_resume(ctx: Context) -> None:
     if not resumed:
         raise CheckFailed("the page shows every event, but the browser never reconnected with Last-Event-ID; "
                           "does each event frame carry its id?")
+
+
+CHECKS = register(
+    check_format_event, check_parse_last_event_id, check_stream_opens, check_live_events,
+    check_heartbeat, check_replay, check_clean_close, check_feed_closed, check_browser_feed,
+    check_browser_resume,
+)

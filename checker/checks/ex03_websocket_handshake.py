@@ -20,6 +20,7 @@ import shutil
 import struct
 import tempfile
 
+from checker.checks import register
 from checker.api import CheckFailed, Context
 from workshop import learner as learner_support
 
@@ -907,3 +908,11 @@ def check_browser_chat(ctx: Context) -> None:
         _browser_problem(ctx, server, "two browser tabs chatted through /chat", exc)
         raise
     _browser_problem(ctx, server, "two browser tabs chatted through /chat")
+
+
+CHECKS = register(
+    check_accept_key, check_handshake_accepts, check_handshake_rejects, check_encode_frame,
+    check_decode_frame, check_masking, check_fragmentation, check_ping_pong, check_close_handshake,
+    check_protocol_errors, check_invalid_utf8, check_message_too_big, check_fuzz_decoder,
+    check_websockets_client, check_browser_echo, check_browser_chat,
+)

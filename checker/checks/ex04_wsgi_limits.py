@@ -17,6 +17,7 @@ import os
 import time
 from urllib.parse import parse_qs
 
+from checker.checks import register
 from checker.api import CheckFailed, CheckSkipped, Context
 
 POOL_WORKERS = 4
@@ -470,3 +471,9 @@ def check_browser_chat(ctx: Context) -> None:
     wait(ada, "() => document.querySelector('#log').textContent.includes('Bob: hi Ada')",
          "Bob sent 'hi Ada' through /chat, but Ada's tab did not show it within 3 s.")
     log.raise_problems("two Chromium tabs chatted through /chat", "chat()")
+
+
+CHECKS = register(
+    check_predicted_wait, check_probe, check_websocket_request, check_uwsgi_echo, check_uwsgi_chat,
+    check_browser_echo, check_browser_chat,
+)

@@ -25,6 +25,7 @@ import time
 import urllib.parse
 from unittest import mock
 
+from checker.checks import register
 from checker.api import CheckFailed, Context
 
 ROOM = "lobby"
@@ -663,3 +664,9 @@ def check_browser_two_pages(ctx: Context) -> None:
         twice = sorted({line for line in lines if lines.count(line) > 1})
         if twice:
             raise CheckFailed(f"{name}'s page shows {twice} more than once; a message has one id and is shown once.")
+
+
+CHECKS = register(
+    check_tokens, check_publish, check_origin, check_sidecar_refuses, check_push, check_rooms,
+    check_fan_out, check_cleanup, check_end_to_end, check_browser_two_pages,
+)

@@ -22,6 +22,7 @@ import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
+from checker.checks import register
 from checker.api import CheckFailed, Context
 from workshop import learner
 
@@ -924,3 +925,9 @@ def check_redis_layer(ctx: Context) -> None:
 
     _run(ctx, scenario, timeout=8)
 
+
+CHECKS = register(
+    check_plain_functions, check_connect_accepts, check_connect_refuses, check_history,
+    check_broadcast, check_bad_input, check_disconnect, check_routing, check_daphne_clients,
+    check_browser_two_tabs, check_redis_layer,
+)

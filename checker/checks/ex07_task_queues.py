@@ -22,6 +22,7 @@ import urllib.request
 import uuid
 import warnings
 
+from checker.checks import register
 from checker.api import CheckFailed, Context
 
 STEP_SECONDS = 0.01        # per page, in this process
@@ -527,3 +528,9 @@ def check_browser_progress(ctx: Context) -> None:
     except Exception:  # noqa: BLE001
         raise CheckFailed("a tab opened after the job finished did not show it as done: the consumer must send the "
                           "stored state on connect.") from None
+
+
+CHECKS = register(
+    check_report_progress, check_render_report, check_consumer_state, check_consumer_forwards,
+    check_consumer_disconnect, check_start_job, check_worker_daphne, check_browser_progress,
+)

@@ -24,6 +24,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from checker.checks import register
 from checker.api import CheckFailed, Context
 
 RECV = 2.0  # seconds to wait for a frame the server should send
@@ -622,3 +623,10 @@ def check_browser_two_backends(ctx: Context) -> None:
     page_b.fill("#send input[name=text]", "and back from the second")
     page_b.press("#send input[name=text]", "Enter")
     wait_for(page_a, name_a, name_b, "and back from the second")
+
+
+CHECKS = register(
+    check_origin_allowed, check_token_bucket, check_validate_message, check_count_connections,
+    check_cross_backend, check_foreign_origin, check_anonymous, check_rate_limit,
+    check_message_size, check_connection_cap, check_browser_two_backends,
+)

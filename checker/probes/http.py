@@ -28,7 +28,7 @@ class Response:
             raise CheckFailed(f"{self.what} answered with something that is not JSON: {self.body[:200]!r}") from None
 
 
-def request(method: str, url: str, *, data: dict | None = None, timeout: float = 3.0, expect_json: bool = True
+def request(method: str, url: str, *, data: dict | None = None, timeout: float = 3.0
             ) -> Response:
     import time
 

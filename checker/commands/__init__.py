@@ -1,0 +1,1 @@
+"""One module per sub-command of ``python -m checker``, each with ``run(argv) -> exit code``."""

@@ -1,0 +1,38 @@
+"""``python -m checker [NN ...] [--target T] [--json]``: grade exercises."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from checker import catalog, cli, report, runner
+from checker.pipeline import Status, report_dict
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m checker", description="Grade the workshop's exercises.",
+                                     epilog=f"Sub-commands: {', '.join(cli.COMMANDS)} (python -m checker hint 01).")
+    parser.add_argument("exercises", nargs="*", metavar="NN", help="exercise number or slug (default: all)")
+    parser.add_argument("--target", help=cli.TARGET_HELP)
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    parser.add_argument("--jobs", type=int, default=None, help="exercises graded at once (default: CPU count + 1)")
+    args = parser.parse_args(argv)
+    lessons = catalog.load()
+    target = cli.target_folder(args.target)
+    chosen = cli.select(lessons, args.exercises)
+    style = report.Style()
+    label = cli.label(target)
+
+    def show(result) -> None:
+        if not args.json:
+            print(report.exercise_block(result, label, style) + "\n", flush=True)
+
+    if not args.json:
+        print(f"Grading {len(chosen)} exercise(s) in {label}/ ...\n", flush=True)
+    results = runner.grade_many(chosen, target, jobs=args.jobs, on_result=show)
+    cli.save_results(target, results)
+    if args.json:
+        print(json.dumps(report_dict(target, results), indent=2))
+    else:
+        print(report.overall(results, style, label))
+    return 0 if all(r.status is Status.PASS for r in results) else 1

@@ -1,0 +1,48 @@
+"""``python -m checker room DIR``: grade a whole room of learner folders, for instructors.
+
+It runs every learner's code as the user who runs it: use a throwaway user or a container.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from checker import catalog, cli, runner
+from checker.pipeline import Status
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m checker room",
+        description="Grade a whole room: every sub-folder of DIR is one learner's checkout (or exercises tree). "
+                    "This runs every learner's code as your user: run it as a throwaway user or in a container.")
+    parser.add_argument("room", metavar="DIR")
+    parser.add_argument("exercises", nargs="*", metavar="NN", help="only these exercises (default: all)")
+    parser.add_argument("--csv", type=Path, help="write learner, exercise scores and total to this CSV file")
+    args = parser.parse_args(argv)
+    room = Path(args.room)
+    if not room.is_dir():
+        raise cli.UsageError(f"{args.room}: no such folder (it should hold one folder per learner).")
+    chosen = cli.select(catalog.load(), args.exercises)
+    learners = sorted(p for p in room.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not learners:
+        raise cli.UsageError(f"{args.room} holds no learner folders.")
+    header = ["learner", *(f"{e.id} ({e.max_score})" for e in chosen), "total", "complete"]
+    rows = []
+    print("  ".join(header), flush=True)
+    for folder in learners:
+        target = folder / "exercises" if (folder / "exercises").is_dir() else folder
+        results = runner.grade_many(chosen, target.resolve())
+        row = [folder.name, *(r.score for r in results), sum(r.score for r in results),
+               f"{sum(r.status is Status.PASS for r in results)}/{len(results)}"]
+        rows.append(row)
+        print("  ".join(str(value) for value in row), flush=True)
+    if args.csv:
+        with open(args.csv, "w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            writer.writerows(rows)
+        print(f"\nWrote {args.csv}")
+    return 0

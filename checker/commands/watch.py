@@ -1,0 +1,48 @@
+"""``python -m checker watch NN``: grade again each time one of the exercise's files is saved."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from checker import catalog, cli, report, runner
+from checker.pipeline import Status
+
+
+def snapshot(folder: Path, files) -> tuple:
+    """(name, mtime, size) of each file: polling these also sees saves made from Windows into WSL."""
+    stamps = []
+    for name in files:
+        try:
+            stat = (folder / name).stat()
+            stamps.append((name, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            stamps.append((name, None, None))
+    return tuple(stamps)
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m checker watch",
+                                     description="Grade an exercise again each time one of its files is saved.")
+    parser.add_argument("exercise", metavar="NN")
+    parser.add_argument("--target", help=cli.TARGET_HELP)
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the files")
+    args = parser.parse_args(argv)
+    lesson = cli.select(catalog.load(), [args.exercise])[0]
+    target = cli.target_folder(args.target)
+    folder = lesson.exercise_dir(target)
+    style = report.Style()
+    seen = None
+    while True:
+        now = snapshot(folder, lesson.files)
+        if now != seen:
+            seen = now
+            result = runner.grade(lesson, target)
+            cli.save_results(target, [result])
+            print("\033[2J\033[H" if style.colour else "\n", end="")
+            print(report.exercise_block(result, cli.label(target), style))
+            done = "All checks pass: on to the next lesson!\n" if result.status is Status.PASS else ""
+            print(f"\n{done}Watching {cli.label(folder)}/ for saves. Ctrl-C to stop.", flush=True)
+            seen = snapshot(folder, lesson.files)
+        time.sleep(args.interval)
