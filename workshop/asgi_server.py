@@ -1,0 +1,66 @@
+"""Run a Channels lesson's ASGI application on Daphne, handed its exercise folder explicitly.
+
+Daphne's own command line imports an application by name, which leaves no way to say *whose*
+code to run except the environment. This entry point takes the folder on its command line,
+builds the application with the lesson's factory and serves it with Daphne's ``Server``::
+
+    python -m workshop.asgi_server --lesson-dir lessons/06-django-channels \\
+        --exercise-dir exercises/06-django-channels --settings chatsite.settings \\
+        --factory chatsite.asgi:application_for --port 8000
+
+It prints ``Listening on http://HOST:PORT/`` once the socket accepts connections (the ready-when
+line of ``workshop.launch.Service``). Access lines go to stdout unless ``--quiet``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+READY_LINE = "Listening on http://"
+
+
+def argv(lesson_dir: Path, exercise_dir: Path, settings: str, factory: str, port: int, host: str = "127.0.0.1",
+         *, access_log: bool = True, extra: list[str] | None = None) -> list[str]:
+    """The command line that serves ``factory(exercise_dir)`` on Daphne (this interpreter, ``-P``)."""
+    line = [sys.executable, "-P", "-m", "workshop.asgi_server", "--lesson-dir", str(lesson_dir),
+            "--exercise-dir", str(exercise_dir), "--settings", settings, "--factory", factory,
+            "--host", host, "--port", str(port)]
+    return line + ([] if access_log else ["--quiet"]) + list(extra or [])
+
+
+def main(args: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lesson-dir", type=Path, required=True)
+    parser.add_argument("--exercise-dir", type=Path, required=True)
+    parser.add_argument("--settings", required=True, help="Django settings module, e.g. chatsite.settings")
+    parser.add_argument("--factory", required=True, help="module:function building the ASGI app from a folder")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--quiet", action="store_true", help="no access log")
+    options = parser.parse_args(args)
+    lesson_dir, exercise_dir = options.lesson_dir.resolve(), options.exercise_dir.resolve()
+    repo_root = Path(__file__).resolve().parent.parent
+    for folder in (repo_root, lesson_dir, exercise_dir):  # the learner's folder ends up first
+        sys.path.insert(0, str(folder))
+    os.environ["DJANGO_SETTINGS_MODULE"] = options.settings
+    module_name, _, function = options.factory.partition(":")
+    application = getattr(importlib.import_module(module_name), function)(exercise_dir)
+
+    from daphne.access import AccessLogGenerator
+    from daphne.server import Server
+
+    def ready() -> None:
+        print(f"{READY_LINE}{options.host}:{options.port}/", flush=True)
+
+    Server(application=application, endpoints=[f"tcp:port={options.port}:interface={options.host}"],
+           action_logger=None if options.quiet else AccessLogGenerator(sys.stdout),
+           ready_callable=ready, verbosity=0 if options.quiet else 1).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
