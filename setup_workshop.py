@@ -33,6 +33,11 @@ def run(argv, **kwargs) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-grade", action="store_true", help="set up only; do not grade the exercises")
+    parser.add_argument("--wheelhouse", metavar="DIR", type=Path,
+                        help="instructors: put every wheel and npm tarball this platform and Python need into DIR "
+                             "(for --offline on the laptops of the room), then stop")
+    parser.add_argument("--offline", metavar="DIR", type=Path,
+                        help="install from a wheelhouse made with --wheelhouse, with no network at all")
     args = parser.parse_args()
     if sys.version_info < (3, 11):
         print(f"Python {sys.version.split()[0]} is too old: the workshop needs 3.11 or newer.\n"
@@ -46,20 +51,44 @@ def main() -> int:
     if not PYTHON.exists():
         step(f"creating a virtual environment in {VENV.name}/")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    step("installing the pinned packages (about 600 MB the first time, then seconds)")
-    pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e"]
-    if run([*pip, ".[uwsgi]"]) != 0:
-        print("\nuWSGI (lesson 04) could not be installed; it compiles from source and needs a C compiler\n"
-              "(Debian/Ubuntu: sudo apt-get install build-essential python3-dev; macOS: xcode-select --install).\n"
-              "Installing everything else; lesson 04's uWSGI checks will be skipped until uWSGI is there.",
-              file=sys.stderr)
+    from workshop import install  # standard library only, like this script
+
+    if args.wheelhouse:
+        step(f"filling the wheelhouse {args.wheelhouse}/ for Python {sys.version_info.major}.{sys.version_info.minor} "
+             "on this platform (wheels, uWSGI built once, the slides' npm tarballs)")
+        problems = install.build_wheelhouse(args.wheelhouse, PYTHON)
+        for problem in problems:
+            print(f"  problem: {problem}", file=sys.stderr)
+        print(f"\nWheelhouse {'incomplete' if problems else 'ready'}: {args.wheelhouse}/. Copy it to each laptop "
+              f"(same OS and Python) and run there:\n    python3 setup_workshop.py --offline {args.wheelhouse}")
+        return 1 if problems else 0
+    offline = install.offline_pip_args(args.offline) if args.offline else []
+    if args.offline:
+        mismatch = install.wheelhouse_mismatch(args.offline)
+        if mismatch:
+            print(f"warning: {mismatch}; the install may fail.", file=sys.stderr)
+    step("installing the pinned packages " + (f"from {args.offline}/, offline" if args.offline
+                                              else "(about 600 MB the first time, then seconds)"))
+    pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", *offline, "-e"]
+    code, output = install.run_captured([*pip, ".[uwsgi]"])
+    if code != 0:
+        cause = install.classify(output)
+        if cause == install.NETWORK:  # nothing could be installed: retrying without uWSGI would fail the same way
+            print("\n" + install.advice(cause, offline=bool(offline)), file=sys.stderr)
+            return 1
+        print("\n" + install.advice(cause) + "\nInstalling everything else; lesson 04's uWSGI checks will be "
+              "skipped until uWSGI is there.", file=sys.stderr)
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             print("CI=true: uWSGI is required here.", file=sys.stderr)
             return 1
-        if run([*pip, "."]) != 0:
-            print("\npip could not install the packages. Check your network (or a proxy), then run this again.\n"
-                  "The conda route is in README.md.", file=sys.stderr)
+        code, output = install.run_captured([*pip, "."])
+        if code != 0:
+            print("\npip could not install the packages. " + install.advice(install.classify(output), offline=bool(offline)),
+                  file=sys.stderr)
             return 1
+    if args.offline:
+        for problem in install.npm_offline(args.offline, ROOT):
+            print(f"warning: {problem}", file=sys.stderr)
     step("checking this machine")
     ready = run([PYTHON, "-m", "checker", "doctor"]) == 0
     if not args.no_grade:

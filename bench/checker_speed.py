@@ -1,9 +1,18 @@
-"""How fast is the learner's feedback loop? ``python bench/checker_speed.py [--repeat N]``.
+"""How fast is the learner's feedback loop? ``python bench/checker_speed.py [--repeat N] [NN ...]``.
 
-Times ``python -m checker NN --target solutions`` for each exercise (browser checks included)
-and ``python -m checker --target solutions`` for all of them, as a learner runs them, and
-prints the best and median wall-clock times. Goals on a 2-core laptop: 2 s or less for one
-exercise, 20 s or less for all. Nothing is asserted: this measures and prints.
+For each exercise, the median wall-clock seconds of:
+
+- **pristine**: ``python -m checker NN`` on the untouched stubs, as a learner runs it (staged: the
+  first ring fails, so the verdict comes without starting servers or a browser);
+- **full**: ``python -m checker NN --target solutions --full`` (every ring, browser included);
+- **watch r1**: one save graded by ``python -m checker watch`` when the learner works on the
+  first ring (the plain functions; the reference's first ring alone);
+- **watch**: one save graded by ``python -m checker watch`` (warm Chromium, staged) on the whole
+  reference, after the first grading;
+
+then all exercises at once. The goals beside them are the ones set for the checker (2-core
+machine): a first-ring verdict in 0.5 s, a full grade in 2 s, all exercises in 15 s, a watch
+save of a plain-function ring in 1 s. Nothing is asserted: this measures and prints.
 """
 
 from __future__ import annotations
@@ -18,26 +27,54 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker import catalog  # noqa: E402
+from checker import catalog, runner, warm  # noqa: E402
+from workshop import paths  # noqa: E402
+
+GOALS = {"pristine": 0.5, "full": 2.0, "watch r1": 1.0, "all": 15.0}
 
 
-def timed(args: list[str]) -> tuple[float, int]:
+def cli_seconds(*args: str) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "checker", *args, "--target", "solutions", "--json"], cwd=ROOT,
-                          capture_output=True)
-    return time.perf_counter() - started, done.returncode
+    subprocess.run([sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True)
+    return time.perf_counter() - started
+
+
+def ring_seconds(lesson, first_ring_only: bool) -> float:
+    """Grade the reference in this process (as watch does); optionally the first ring alone."""
+    if first_ring_only:
+        ring = lesson.rings[0].name
+        lesson = type(lesson)(**{**lesson.__dict__, "checks": tuple(c for c in lesson.checks if c.ring == ring),
+                                 "rings": lesson.rings[:1]})
+    started = time.perf_counter()
+    runner.grade(lesson, paths.SOLUTIONS, staged=True)
+    return time.perf_counter() - started
+
+
+def median(function, repeat: int) -> float:
+    return statistics.median(function() for _ in range(repeat))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("exercises", nargs="*", metavar="NN")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    rows = [(f"{e.id} {e.title}", [e.id]) for e in catalog.load()] + [("all exercises", [])]
-    print(f"{'what':<40} {'best s':>7} {'median s':>9}  exit")
-    for label, selector in rows:
-        runs = [timed(selector) for _ in range(args.repeat)]
-        times = [t for t, _ in runs]
-        print(f"{label:<40} {min(times):>7.2f} {statistics.median(times):>9.2f}  {runs[-1][1]}", flush=True)
+    lessons = catalog.load()
+    chosen = [catalog.find(lessons, n) for n in args.exercises] if args.exercises else lessons
+    columns = ["pristine", "full", "watch r1", "watch"]
+    print(f"{'exercise':<34}" + "".join(f"{c:>10}" for c in columns))
+    print(f"{'goal (s)':<34}" + "".join(f"{GOALS.get(c, ''):>10}" for c in columns), flush=True)
+    with warm.warm_environment():
+        for lesson in chosen:
+            row = [median(lambda: cli_seconds(lesson.id), args.repeat),
+                   median(lambda: cli_seconds(lesson.id, "--target", "solutions", "--full"), args.repeat),
+                   median(lambda: ring_seconds(lesson, True), args.repeat)]
+            ring_seconds(lesson, False)  # the first save of a watch session pays for the warm-up
+            row.append(median(lambda: ring_seconds(lesson, False), args.repeat))
+            print(f"{lesson.id + ' ' + lesson.title:<34}" + "".join(f"{v:>10.2f}" for v in row), flush=True)
+    if not args.exercises:
+        total = median(lambda: cli_seconds("--target", "solutions", "--full"), args.repeat)
+        print(f"{'all exercises (full)':<34}{total:>10.2f}   goal {GOALS['all']:g}")
 
 
 if __name__ == "__main__":

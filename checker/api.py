@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -92,8 +93,6 @@ class Context:
 
     def start_process(self, argv, *, port: int, env=None, cwd=None, key: str | None = None,
                       ready_timeout: float = 10.0) -> procs.ServerProcess:
-        import os
-
         merged = {**os.environ, **(env or {})}
         server = procs.ServerProcess(argv, port, env=merged, cwd=cwd, ready_timeout=self.timeout(ready_timeout))
         if key is not None:
@@ -137,7 +136,9 @@ class Context:
             from playwright.sync_api import sync_playwright
 
             playwright = self._stack.enter_context(sync_playwright())
-            browser = browser_support.launch(playwright)
+            cdp_url = os.environ.get("WORKSHOP_CDP_URL")  # a Chromium kept warm by `checker watch`
+            browser = (playwright.chromium.connect_over_cdp(cdp_url, timeout=self.timeout(5) * 1000) if cdp_url
+                       else browser_support.launch(playwright))
             self._stack.callback(browser.close)
             self._resources["browser"] = browser
         return self._resources["browser"]

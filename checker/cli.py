@@ -9,6 +9,9 @@
     python -m checker watch 03        grade 03 again each time you save one of its files
     python -m checker room DIR --csv scores.csv   instructors: grade every learner folder in DIR
     python -m checker doctor          is this laptop ready for the workshop?
+    python -m checker join URL CODE   share your gradings with the instructor's live room (leave: stop)
+    python -m checker solution 03     the reference beside your code, once 03 passes
+    python -m checker reset 03 [FILE] put a file back as handed out (yours is backed up)
 
 Each sub-command lives in ``checker/commands/<name>.py`` with a ``run(argv)``; what they share
 (choosing the target tree and the exercises, remembering the last results) is here.
@@ -31,7 +34,8 @@ from workshop import paths
 STATE_DIR = Path(os.environ.get("WORKSHOP_STATE_DIR") or paths.REPO_ROOT / ".workshop")
 #: sub-command -> module in checker/commands/
 COMMANDS = {"list": "listing", "hint": "hint", "serve": "serve", "watch": "watch", "room": "room",
-            "doctor": "doctor"}
+            "doctor": "doctor", "solution": "solution", "reset": "reset",
+            "join": "join", "leave": "leave"}
 TARGET_HELP = ("a folder laid out like exercises/ (one NN-slug/ folder per lesson); "
                "default: exercises; instructors: solutions")
 
@@ -77,7 +81,8 @@ def save_results(target: Path, results) -> None:
         state = json.loads(path.read_text()) if path.exists() else {}
         bucket = state.setdefault(str(target), {})
         for result in results:
-            bucket[result.id] = {"status": str(result.status), "score": result.score, "max_score": result.max_score}
+            bucket[result.id] = {"status": str(result.status), "score": result.score, "max_score": result.max_score,
+                                 "failing": [c.name for c in result.checks if c.status.is_problem]}
         path.write_text(json.dumps(state, indent=1))
     except (OSError, ValueError):
         pass  # a read-only checkout still grades; it just cannot remember

@@ -23,3 +23,14 @@ def refuses(ctx: Context, function, name: str, values, why: str) -> None:
         except ValueError:
             continue
         raise CheckFailed(f"{name}({value!r}) returned {got!r}; it should raise ValueError ({why}).")
+
+
+def brief(items, shown: int = 8) -> str:
+    """A list for a message, cut to its first ``shown`` items: ``[1, 2, 3, … and 997 more]``.
+
+    A learner's loop can deliver thousands of items; a message must stay readable whatever it gets.
+    """
+    items = list(items)
+    if len(items) <= shown:
+        return repr(items)
+    return "[" + ", ".join(repr(item) for item in items[:shown]) + f", … and {len(items) - shown} more]"

@@ -143,6 +143,7 @@ class CheckResult:
     hint: str = ""  # the hint rung shown with this result ("" when it passed)
     seconds: float | None = None
     ring: str = ""
+    hint_rung: int = 0  # which rung of the check's ladder ``hint`` is (1 = the question); 0 = none
 
     @property
     def score(self) -> int:
@@ -151,7 +152,7 @@ class CheckResult:
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "status": str(self.status), "points": self.points,
                 "score": self.score, "message": self.message, "hint": self.hint, "seconds": self.seconds,
-                "ring": self.ring}
+                "ring": self.ring, "hint_rung": self.hint_rung}
 
 
 @dataclass

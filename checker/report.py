@@ -34,6 +34,21 @@ def _indent(text: str, prefix: str = "      ") -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
 
 
+def first_sentence(message: str) -> str:
+    """The first line of ``message``, cut after its first sentence: one line in the summary."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    for end in (". ", "; "):
+        if end in line:
+            line = line[: line.index(end) + 1]
+            break
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def _load_failure(problems) -> bool:
+    """Every problem carries one message: the learner's files did not load (one error, said once)."""
+    return len(problems) > 1 and len({c.message for c in problems}) == 1
+
+
 def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> str:
     lines = []
     header = f"{result.id}  {result.title}"
@@ -47,12 +62,25 @@ def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> s
     summary = (f"{passed}/{len(result.checks)} checks passed, {result.score}/{result.max_score} points: "
                f"{result.status}")
     lines.append("    " + style.paint(summary, str(result.status)))
-    problem = next((c for c in result.checks if c.status.is_problem), None)
-    if problem is not None:
-        lines.append(f"    First problem, {problem.title} ({problem.status}):")
-        lines.append(_indent(problem.message))
-        if problem.hint:
-            lines.append("    " + style.paint("Hint: ", "bold") + problem.hint)
+    problems = [c for c in result.checks if c.status.is_problem]
+    if problems and _load_failure(problems):
+        lines.append("    " + style.paint("Your code does not load, so no check could run:", "bold"))
+        lines.append(_indent(problems[0].message))
+    elif problems:
+        first = problems[0]
+        lines.append(f"    First problem, {first.title} ({first.status}):")
+        lines.append(_indent(first.message))
+        if first.hint:
+            lines.append("    " + style.paint("Hint: ", "bold") + first.hint)
+        if len(problems) > 1:
+            lines.append("    Also failing:")
+            lines += [f"      - {c.name}: {first_sentence(c.message)}" for c in problems[1:]]
+        lines.append(f"    More help: `python -m checker hint {result.id}` (one step at a time).")
+    waiting = [c for c in result.checks if c.status is Status.WAITING]
+    if waiting:
+        rings = sorted({c.ring for c in waiting}, key=[c.ring for c in result.checks].index)
+        lines.append(style.paint(f"    {len(waiting)} check(s) of the ring(s) {', '.join(rings)} wait until the "
+                                 "checks above pass (--full grades them anyway).", "dim"))
     skipped = [c for c in result.checks if c.status is Status.SKIP]
     if skipped:
         lines.append(f"    {len(skipped)} check(s) skipped:")

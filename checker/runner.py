@@ -100,7 +100,8 @@ class GradingProcess:
 def _result(lesson: Lesson, name: str, status: Status, message: str, seconds: float | None = None) -> CheckResult:
     check = lesson.check(name)
     return CheckResult(name=name, title=check.title, status=status, points=check.points, message=message,
-                       hint=check.hint if status.is_problem else "", seconds=seconds, ring=check.ring)
+                       hint=check.hint if status.is_problem else "", seconds=seconds, ring=check.ring,
+                       hint_rung=1 if status.is_problem and check.hint else 0)
 
 
 def _with_output(message: str, process: GradingProcess) -> str:
@@ -176,33 +177,68 @@ def _grade_checks(lesson: Lesson, exercise_dir: Path, names: list[str]) -> dict[
     return results
 
 
-def grade(lesson: Lesson, target: Path, split: bool = True) -> ExerciseResult:
+def _grade_parallel(lesson: Lesson, exercise_dir: Path, checks, split: bool) -> dict[str, CheckResult]:
+    """Grade ``checks``: each group (record key ``group``) in a grading process of its own, side by side."""
+    by_group: dict[str, list[str]] = {}
+    for check in checks:
+        by_group.setdefault(check.group if split else "all", []).append(check.name)
+    groups = list(by_group.values())
+    if len(groups) == 1:
+        return _grade_checks(lesson, exercise_dir, groups[0])
+    results: dict[str, CheckResult] = {}
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        for part in pool.map(lambda names: _grade_checks(lesson, exercise_dir, names), groups):
+            results.update(part)
+    return results
+
+
+def _waiting(lesson: Lesson, check, blocking_ring: str, failing: list[CheckResult]) -> CheckResult:
+    names = ", ".join(c.name for c in failing[:3]) + (f" and {len(failing) - 3} more" if len(failing) > 3 else "")
+    message = (f"not graded yet: the {blocking_ring!r} ring has failing checks ({names}); "
+               "fix those first (or run with --full to grade everything).")
+    return CheckResult(name=check.name, title=check.title, status=Status.WAITING, points=check.points,
+                       message=message, ring=check.ring)
+
+
+def grade(lesson: Lesson, target: Path, split: bool = True, staged: bool = False) -> ExerciseResult:
     """Grade ``lesson``'s exercise in ``target``; never raises for anything the learner's code does.
 
-    Each group of checks (record key ``group``; by default the browser checks and the others)
-    runs in a grading process of its own, side by side: Chromium starts while the plain checks
-    run, and checks that mostly wait overlap, which keeps a learner's feedback loop short. (So
-    checks must not depend on one another; each sets up the state it needs.)
+    Each group of checks runs in a grading process of its own, side by side: Chromium starts
+    while the plain checks run, and checks that mostly wait overlap, which keeps a learner's
+    feedback loop short. (So checks must not depend on one another; each sets up its own state.)
+
+    ``staged`` (a learner's run): the rings of the record are graded from the inside out, and a
+    ring runs only when every ring inside it passes; the checks of the rings not run are
+    ``waiting`` (0 points). So a learner whose plain functions fail hears so in a moment, instead
+    of waiting for servers and a browser that could only fail the same way. Full grading (the
+    default, used by ``--json``, ``room`` and the tests) runs every check.
     """
     started = time.monotonic()
     exercise_dir = lesson.exercise_dir(target)
-    by_group: dict[str, list[str]] = {}
-    for check in lesson.checks:
-        by_group.setdefault(check.group if split else "all", []).append(check.name)
-    groups = list(by_group.values())
     results: dict[str, CheckResult] = {}
-    if len(groups) == 1:
-        results = _grade_checks(lesson, exercise_dir, groups[0])
+    if not staged:
+        results = _grade_parallel(lesson, exercise_dir, lesson.checks, split)
     else:
-        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-            for part in pool.map(lambda names: _grade_checks(lesson, exercise_dir, names), groups):
-                results.update(part)
+        blocked: tuple[str, list[CheckResult]] | None = None
+        for ring in lesson.rings:
+            checks = [check for check in lesson.checks if check.ring == ring.name]
+            if not checks:
+                continue
+            if blocked is not None:
+                results.update({c.name: _waiting(lesson, c, *blocked) for c in checks})
+                continue
+            part = _grade_parallel(lesson, exercise_dir, checks, split)
+            results.update(part)
+            failing = [r for r in part.values() if r.status.is_problem]
+            if failing:
+                blocked = (ring.name, failing)
     return ExerciseResult(id=lesson.id, slug=lesson.slug, title=lesson.title,
                           checks=[results[check.name] for check in lesson.checks],
                           seconds=round(time.monotonic() - started, 2))
 
 
-def grade_many(lessons: list[Lesson], target: Path, jobs: int | None = None, on_result=None) -> list[ExerciseResult]:
+def grade_many(lessons: list[Lesson], target: Path, jobs: int | None = None, on_result=None,
+               staged: bool = False) -> list[ExerciseResult]:
     """Grade several exercises in parallel; ``on_result(result)`` is called in lesson order."""
     # Checks spend much of their time waiting on sockets and timers: one more job than cores pays off.
     jobs = max(1, jobs or min(len(lessons), (os.cpu_count() or 2) + 1))
@@ -210,7 +246,7 @@ def grade_many(lessons: list[Lesson], target: Path, jobs: int | None = None, on_
         # Grading several exercises already keeps every core busy: one grading process each then
         # costs less than the start-up of one per group.
         split = len(lessons) == 1
-        futures = [pool.submit(grade, lesson, target, split) for lesson in lessons]
+        futures = [pool.submit(grade, lesson, target, split, staged) for lesson in lessons]
         results = []
         try:
             for future in futures:

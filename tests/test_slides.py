@@ -278,9 +278,21 @@ def test_every_slide_shows_text_that_fits(deck, opened):
                 const text = [...s.childNodes].filter(n => !(n.classList && n.classList.contains('notes')))
                     .map(n => n.innerText || n.textContent || '').join(' ').trim();
                 const style = getComputedStyle(s);
+                const label = e => `<${e.tagName.toLowerCase()}> ${JSON.stringify((e.textContent || '').trim().slice(0, 40))}`;
+                // Past the right margin: any element whose box ends beyond the slide's right edge.
+                const edge = s.getBoundingClientRect().right;
+                const wide = [...s.querySelectorAll('*')].filter(e => {
+                    const r = e.getBoundingClientRect();
+                    return r.width > 0 && r.height > 0 && r.right > edge + 1;
+                }).map(e => `${label(e)} ends ${Math.round(e.getBoundingClientRect().right - edge)} px past it`);
+                // Inline code broken over two lines: its boxes start at different heights.
+                const broken = [...s.querySelectorAll('code')].filter(e => !e.closest('pre')).filter(e => {
+                    const tops = [...e.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top));
+                    return new Set(tops).size > 1;
+                }).map(label);
                 return {index: Reveal.getIndices().h, text: text.length,
                         visible: style.display !== 'none' && style.visibility !== 'hidden',
-                        height: s.scrollHeight, limit: Reveal.getConfig().height,
+                        height: s.scrollHeight, limit: Reveal.getConfig().height, wide, broken,
                         title: (s.querySelector('h1,h2,h3') || {}).textContent || ''};
             }""", index)
         if info["index"] != index:
@@ -290,6 +302,11 @@ def test_every_slide_shows_text_that_fits(deck, opened):
         if info["height"] > info["limit"] + 2:
             problems.append(f"slide {index + 1} {info['title']!r}: content is {info['height']} px tall, "
                             f"the slide {info['limit']} px")
+        if info["wide"]:
+            problems.append(f"slide {index + 1} {info['title']!r}: past the right edge: " + "; ".join(info["wide"][:3]))
+        if info["broken"]:
+            problems.append(f"slide {index + 1} {info['title']!r}: inline code split over two lines: "
+                            + "; ".join(info["broken"][:3]))
     assert problems == []
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -47,19 +48,24 @@ def main(args: list[str] | None = None) -> int:
     for folder in (repo_root, lesson_dir, exercise_dir):  # the learner's folder ends up first
         sys.path.insert(0, str(folder))
     os.environ["DJANGO_SETTINGS_MODULE"] = options.settings
-    module_name, _, function = options.factory.partition(":")
-    application = getattr(importlib.import_module(module_name), function)(exercise_dir)
-
+    sys.stdout.reconfigure(line_buffering=True)  # the log is a file: each access line as it happens
+    logging.basicConfig(level=logging.WARNING if options.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")  # tracebacks from the app, as daphne's CLI
+    # Twisted's reactor must be the asyncio one, installed before anything imports another reactor.
     from daphne.access import AccessLogGenerator
     from daphne.server import Server
 
-    def ready() -> None:
+    module_name, _, function = options.factory.partition(":")
+    application = getattr(importlib.import_module(module_name), function)(exercise_dir)
+
+    def ready() -> None:  # called once the socket is bound and listening, before the reactor runs
         print(f"{READY_LINE}{options.host}:{options.port}/", flush=True)
 
-    Server(application=application, endpoints=[f"tcp:port={options.port}:interface={options.host}"],
-           action_logger=None if options.quiet else AccessLogGenerator(sys.stdout),
-           ready_callable=ready, verbosity=0 if options.quiet else 1).run()
-    return 0
+    server = Server(application=application, endpoints=[f"tcp:port={options.port}:interface={options.host}"],
+                    action_logger=None if options.quiet else AccessLogGenerator(sys.stdout),
+                    ready_callable=ready, verbosity=0 if options.quiet else 1)
+    server.run()
+    return 1 if server.abort_start else 0  # abort_start: the port could not be listened on
 
 
 if __name__ == "__main__":

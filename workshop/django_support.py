@@ -80,8 +80,8 @@ def make_server(app, host: str = net.LOOPBACK, port: int = 0, quiet: bool = True
 class BackgroundServer:
     """``with BackgroundServer(app) as srv: srv.url`` -- serving in a daemon thread."""
 
-    def __init__(self, app, host: str = net.LOOPBACK, port: int = 0):
-        self.server = make_server(app, host, port)
+    def __init__(self, app, host: str = net.LOOPBACK, port: int = 0, quiet: bool = True):
+        self.server = make_server(app, host, port, quiet=quiet)
         self.host, self.port = self.server.server_address[:2]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

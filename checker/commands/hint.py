@@ -1,40 +1,65 @@
-"""``python -m checker hint NN``: the lesson's progressive hints, one more each time."""
+"""``python -m checker hint NN``: one more rung of the hint ladder of the check you are stuck on.
+
+Each check's ladder (in the lesson record) starts with a question or a pointer to the lesson,
+then names the concept or API, and ends with the recipe. Each call shows the next rung only
+(earlier ones are not repeated), for the first check that failed in your last run; with
+nothing failing (or nothing graded yet), it gives the lesson's own hints, one at a time.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 
 from checker import catalog, cli
+from checker.hints import LESSON_KEY, HintState
+from checker.live import reporter
+
+RUNG_NAMES = {1: "a question", 2: "the concept", 3: "the recipe"}
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker hint", description="Show hints one at a time.")
+    parser = argparse.ArgumentParser(prog="python -m checker hint", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("exercise", metavar="NN")
-    parser.add_argument("--reset", action="store_true", help="hide the hints again")
+    parser.add_argument("--check", help="climb this check's ladder instead of the first failing one")
+    parser.add_argument("--target", help=cli.TARGET_HELP)
+    parser.add_argument("--reset", action="store_true", help="start every ladder of this exercise again")
     args = parser.parse_args(argv)
     lesson = cli.select(catalog.load(), [args.exercise])[0]
-    path = cli.STATE_DIR / "hints.json"
-    try:
-        shown = json.loads(path.read_text())
-    except (OSError, ValueError):
-        shown = {}
+    target = cli.target_folder(args.target)
+    state = HintState(cli.STATE_DIR)
     if args.reset:
-        shown.pop(lesson.id, None)
-        print(f"Hints for {lesson.id} hidden again.")
+        state.reset(lesson.id)
+        state.save()
+        print(f"Hints for {lesson.id} start from the first rung again.")
+        return 0
+    last = cli.load_results(target).get(lesson.id, {})
+    name = args.check or next(iter(last.get("failing", [])), None)
+    if args.check and name not in {c.name for c in lesson.checks}:
+        raise cli.UsageError(f"lesson {lesson.id} has no check {args.check!r}; its checks: "
+                             + ", ".join(c.name for c in lesson.checks))
+    if name:
+        check = lesson.check(name)
+        ladder = check.hints
+        rung = state.climb(lesson.id, name, len(ladder))
+        print(f"Hint {rung} of {len(ladder)} for {lesson.id}/{name} ({check.title}), "
+              f"{RUNG_NAMES.get(rung, 'more')}:\n  {ladder[rung - 1]}\n")
+        if rung < len(ladder):
+            print(f"Still stuck? `python -m checker hint {lesson.id}` again gives {RUNG_NAMES.get(rung + 1, 'more')}.")
+        else:
+            print(f"That was the last rung. Re-read lessons/{lesson.slug}/README.md around it; once the exercise "
+                  f"passes, `python -m checker solution {lesson.id}` shows the reference next to your code.")
     else:
-        count = min(shown.get(lesson.id, 0) + 1, len(lesson.hints))
-        shown[lesson.id] = count
-        for number, hint in enumerate(lesson.hints[:count], start=1):
-            print(f"Hint {number} of {len(lesson.hints)} for {lesson.id} ({lesson.title}):\n  {hint}\n")
-        if count < len(lesson.hints):
+        if not lesson.hints:
+            print(f"Lesson {lesson.id} has no general hints. Grade it first: python -m checker {lesson.id}")
+            return 0
+        rung = state.climb(lesson.id, LESSON_KEY, len(lesson.hints))
+        intro = "" if last else f"(Not graded yet: `python -m checker {lesson.id}` shows what fails.)\n"
+        print(f"{intro}Hint {rung} of {len(lesson.hints)} for {lesson.id} ({lesson.title}):\n  {lesson.hints[rung - 1]}\n")
+        if rung < len(lesson.hints):
             print(f"Still stuck? Run `python -m checker hint {lesson.id}` again for the next hint.")
         else:
-            print(f"That was the last hint. The lesson text is in lessons/{lesson.slug}/README.md; "
-                  f"the reference solution is in solutions/{lesson.slug}/ when you want to compare.")
-    try:
-        cli.STATE_DIR.mkdir(exist_ok=True)
-        path.write_text(json.dumps(shown))
-    except OSError:
-        pass
+            print(f"That was the last hint. The lesson text is in lessons/{lesson.slug}/README.md.")
+    state.save()
+    reporter.report_hint(lesson.id, say=print)
     return 0

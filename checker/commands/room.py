@@ -1,6 +1,8 @@
 """``python -m checker room DIR``: grade a whole room of learner folders, for instructors.
 
 It runs every learner's code as the user who runs it: use a throwaway user or a container.
+``python -m checker room serve`` is the live version: a dashboard learners report to
+(``checker.live``); its CSV export has the same shape, built by ``csv_header``/``csv_row``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,20 @@ from checker import catalog, cli, runner
 from checker.pipeline import Status
 
 
+def csv_header(lessons) -> list[str]:
+    return ["learner", *(f"{e.id} ({e.max_score})" for e in lessons), "total", "complete"]
+
+
+def csv_row(learner: str, scores: list[int], passed: int) -> list:
+    """One learner's row: a score per exercise, their total, and ``passed/exercises``."""
+    return [learner, *scores, sum(scores), f"{passed}/{len(scores)}"]
+
+
 def run(argv: list[str]) -> int:
+    if argv[:1] == ["serve"]:  # a learner folder called "serve" is still reachable as ./serve
+        from checker.live import server
+
+        return server.run(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m checker room",
         description="Grade a whole room: every sub-folder of DIR is one learner's checkout (or exercises tree). "
@@ -29,14 +44,13 @@ def run(argv: list[str]) -> int:
     learners = sorted(p for p in room.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not learners:
         raise cli.UsageError(f"{args.room} holds no learner folders.")
-    header = ["learner", *(f"{e.id} ({e.max_score})" for e in chosen), "total", "complete"]
+    header = csv_header(chosen)
     rows = []
     print("  ".join(header), flush=True)
     for folder in learners:
         target = folder / "exercises" if (folder / "exercises").is_dir() else folder
         results = runner.grade_many(chosen, target.resolve())
-        row = [folder.name, *(r.score for r in results), sum(r.score for r in results),
-               f"{sum(r.status is Status.PASS for r in results)}/{len(results)}"]
+        row = csv_row(folder.name, [r.score for r in results], sum(r.status is Status.PASS for r in results))
         rows.append(row)
         print("  ".join(str(value) for value in row), flush=True)
     if args.csv:

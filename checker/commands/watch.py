@@ -6,7 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from checker import catalog, cli, report, runner
+from checker import catalog, cli, hints, report, runner, warm
+from checker.live import reporter
 from checker.pipeline import Status
 
 
@@ -27,19 +28,27 @@ def run(argv: list[str]) -> int:
                                      description="Grade an exercise again each time one of its files is saved.")
     parser.add_argument("exercise", metavar="NN")
     parser.add_argument("--target", help=cli.TARGET_HELP)
+    parser.add_argument("--full", action="store_true", help="grade every ring on each save")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the files")
     args = parser.parse_args(argv)
     lesson = cli.select(catalog.load(), [args.exercise])[0]
     target = cli.target_folder(args.target)
     folder = lesson.exercise_dir(target)
     style = report.Style()
+    with warm.warm_environment():
+        _loop(lesson, target, folder, style, args)
+
+
+def _loop(lesson, target, folder, style, args) -> None:
     seen = None
     while True:
         now = snapshot(folder, lesson.files)
         if now != seen:
             seen = now
-            result = runner.grade(lesson, target)
+            result = runner.grade(lesson, target, staged=not args.full)
+            hints.apply_reached(lesson, result, hints.HintState(cli.STATE_DIR))
             cli.save_results(target, [result])
+            reporter.report_results([result], say=print)
             print("\033[2J\033[H" if style.colour else "\n", end="")
             print(report.exercise_block(result, cli.label(target), style))
             done = "All checks pass: on to the next lesson!\n" if result.status is Status.PASS else ""

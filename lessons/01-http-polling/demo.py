@@ -1,15 +1,16 @@
 """Run lesson 01's message board with the learner's code: ``python -m checker serve 01``.
 
-Direct use: ``python lessons/01-http-polling/demo.py --exercise-dir exercises/01-http-polling``.
+Direct use: ``python lessons/01-http-polling/demo.py [--exercise-dir DIR] [--port P]``.
 """
 
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent.parent)]  # the lesson (board) and the repository (workshop)
+sys.path[:0] = [str(HERE), str(HERE.parent.parent)]  # the lesson (board, launch) and the repository (workshop)
 
-from workshop.django_support import run_wsgi_demo  # noqa: E402
+from launch import launch  # noqa: E402
+from workshop.wsgi_launch import demo_main  # noqa: E402
 
 
 def banner(url: str) -> str:
@@ -21,4 +22,4 @@ def banner(url: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(run_wsgi_demo(HERE, "board.settings", ["polling"], banner, __doc__))
+    sys.exit(demo_main(HERE, launch, ["polling"], "polling.py and poll_client.js", banner, __doc__))

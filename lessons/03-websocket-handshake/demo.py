@@ -4,16 +4,13 @@
     python -m checker serve 03 --target solutions   # the reference solution
     python lessons/03-websocket-handshake/demo.py --exercise-dir exercises/03-websocket-handshake --port 8000
 
-Open the printed URL in two browser tabs and chat. Ctrl-C stops the server (exit code 0).
+Open the printed URL in two browser tabs and chat. Ctrl-C stops the server (exit code 0),
+after sending every connected client a Close 1001 (going away).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import errno
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -21,52 +18,38 @@ LESSON_DIR = Path(__file__).resolve().parent
 REPO_ROOT = LESSON_DIR.parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+if str(LESSON_DIR) not in sys.path:
+    sys.path.insert(0, str(LESSON_DIR))
 
-from workshop import demo, learner, net  # noqa: E402
+from launch import launch  # noqa: E402 - this lesson's launcher, next to this file
+from workshop import demo, learner, paths  # noqa: E402
+from workshop.launch import Ports, supervise  # noqa: E402
 
-EXIT_PORT_BUSY = demo.EXIT_PORT_BUSY
+SLUG = LESSON_DIR.name
+FILES = ("handshake", "frames", "connection")
 EXIT_LEARNER_CODE = 2
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = demo.argument_parser(LESSON_DIR, __doc__.splitlines()[0], "handshake.py, frames.py, connection.py")
-    return parser.parse_args(argv)
-
-
-async def serve(args: argparse.Namespace, handshake, connection) -> int:
-    from ws_server import WebSocketServer
-
-    server = WebSocketServer(handshake, connection)
-    try:
-        port = await server.start(args.host, args.port)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            print(net.busy_port_message(args.port, args.host), file=sys.stderr)
-            return EXIT_PORT_BUSY
-        raise
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"Lesson 03 server (code from {args.exercise_dir}) at http://{args.host}:{port}/", flush=True)
-    print("  open it in two tabs to chat; WebSockets: /echo and /chat. Ctrl-C to stop.", flush=True)
-    await stop.wait()
-    print("stopping: sending Close 1001 to connected clients", flush=True)
-    await server.shutdown()
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    parser = demo.argument_parser(LESSON_DIR, __doc__.splitlines()[0], "handshake.py, frames.py, connection.py")
+    parser.set_defaults(exercise_dir=paths.learner_exercise_dir(SLUG))
+    args = parser.parse_args(argv)
+    exercise_dir = args.exercise_dir.resolve()
+    problem = demo.cannot_start(args.host, [args.port], exercise_dir, FILES, "lesson 03's server")
+    if problem is not None:
+        return problem
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    learner.activate(LESSON_DIR, args.exercise_dir)
-    try:
-        handshake = learner.import_learner("handshake", args.exercise_dir)
-        connection = learner.import_learner("connection", args.exercise_dir)
+    learner.activate(LESSON_DIR, exercise_dir)
+    try:  # a learner's syntax error is a message with the file and line, not a traceback
+        for name in FILES:
+            learner.import_learner(name, exercise_dir)
     except learner.LearnerCodeError as exc:
         print(exc, file=sys.stderr)
         return EXIT_LEARNER_CODE
-    return asyncio.run(serve(args, handshake, connection))
+    site = launch(exercise_dir, Ports(args.host, http=args.port))
+    banner = (f"Lesson 03 server (code from {paths.relative(exercise_dir)}) at {site.url('http')}/\n"
+              "  open it in two tabs to chat; WebSockets: /echo and /chat. Ctrl-C to stop.")
+    return supervise(site, banner)
 
 
 if __name__ == "__main__":

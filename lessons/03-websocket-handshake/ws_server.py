@@ -12,8 +12,8 @@ Routes:
 * ``/chat``      WebSocket: every text message goes to everyone in the room (sender included),
                  and the room hears ``{"type": "presence", "online": N}`` when someone joins or leaves.
 
-``WebSocketServer`` is used by ``demo.py`` (in the foreground) and by the checks and the
-notebook through ``ServerThread`` (in a background thread on a free loopback port).
+``ServerThread`` runs a ``WebSocketServer`` in a background thread; ``launch.py`` starts one on
+the port it is given, for the demo, the checks and the benchmark (the notebook starts its own).
 """
 
 from __future__ import annotations
@@ -254,13 +254,18 @@ class ServerThread:
     def ws_url(self, path: str) -> str:
         return f"ws://{self.host}:{self.port}{path}"
 
-    def start(self) -> "ServerThread":
+    def start(self, ready_timeout: float = 10.0) -> "ServerThread":
+        """Start the thread; return once the server listens (it is *ready when* its socket is open)."""
         self._thread = threading.Thread(target=self._run, name="ws03-server", daemon=True)
         self._thread.start()
-        self._started.wait(10)
+        if not self._started.wait(ready_timeout):
+            raise RuntimeError(f"the lesson 03 server did not listen within {ready_timeout:g} s")
         if self._startup_error is not None:
             raise self._startup_error
         return self
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         asyncio.run(self._main())

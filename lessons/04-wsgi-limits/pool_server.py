@@ -183,8 +183,9 @@ class PoolWSGIServer(socketserver.TCPServer):
 class BackgroundPool:
     """``with BackgroundPool(app, workers=4) as pool: pool.url`` -- serving in a daemon thread."""
 
-    def __init__(self, app, *, workers: int = DEFAULT_WORKERS, host: str = "127.0.0.1", port: int = 0):
-        self.server = PoolWSGIServer((host, port), app, workers=workers)
+    def __init__(self, app, *, workers: int = DEFAULT_WORKERS, host: str = "127.0.0.1", port: int = 0,
+                 verbose: bool = False):
+        self.server = PoolWSGIServer((host, port), app, workers=workers, verbose=verbose)
         self.host, self.port = self.server.server_address[:2]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        name="acceptor", daemon=True)

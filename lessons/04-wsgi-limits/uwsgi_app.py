@@ -1,16 +1,19 @@
 """The WSGI application uWSGI runs for lesson 04: the page at /, the learner's WebSockets at /echo and /chat.
 
 uWSGI loads this file with ``--wsgi-file`` (see ``uwsgi_runner.py``); the learner's module
-``uwsgi_ws`` comes from the exercise folder named by ``WORKSHOP_EXERCISE_DIR``, imported at the
-first WebSocket request so that uWSGI starts even while that file is broken. Whatever goes wrong
+``uwsgi_ws`` comes from the exercise folder given on uWSGI's command line as
+``--set exercise-dir=DIR`` (read back from ``uwsgi.opt``), imported at the first WebSocket
+request so that uWSGI starts even while that file is broken. Whatever goes wrong
 in the learner's code is printed to uWSGI's log on a line starting with ``[workshop]`` (the
 checker reads those lines) and, when the handshake has not happened yet, answered as HTTP
 501/500 with the header ``X-Workshop-Error``.
+
+The room reports each member that joins on a line ``[workshop:room] joined members=N last_id=M``:
+the checker waits for those lines (a state the server reports) before it sends to a new member.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -24,15 +27,42 @@ for _folder in (str(LESSON_DIR), str(REPO_ROOT)):
 from room import room  # noqa: E402
 from workshop import learner  # noqa: E402
 
-EXERCISE_DIR = Path(os.environ.get(learner.ENV_EXERCISE_DIR) or REPO_ROOT / "exercises" / LESSON_DIR.name)
+try:
+    import uwsgi
+except ImportError:  # imported outside uWSGI (a test reading this module): no exercise folder
+    uwsgi = None
+
+OPTION = "exercise-dir"  # uwsgi_runner.command() passes --set exercise-dir=DIR
+
+
+def exercise_dir() -> Path | None:
+    """The folder named on uWSGI's command line (``--set exercise-dir=DIR``), first on ``sys.path``."""
+    value = uwsgi.opt.get(OPTION) if uwsgi is not None else None
+    if not value:
+        return None
+    folder = Path(value.decode() if isinstance(value, bytes) else value).resolve()
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    return folder
+
+
+EXERCISE_DIR = exercise_dir()
 PAGE = LESSON_DIR / "uwsgi_page.html"
 MARK = "[workshop]"
 ERROR_HEADER = "X-Workshop-Error"  # the same header as workshop.django_support (no Django in here)
 
 
 def report(text: str) -> None:
-    """One line in uWSGI's log that the checker (and you, in the demo's terminal) can find."""
+    """One line in uWSGI's log that the checker (and you, in the demo's log) can find."""
     print(f"{MARK} {text}".replace("\n", "\n" + MARK + " "), file=sys.stderr, flush=True)
+
+
+def _joined(members: int, last_id: int) -> None:
+    print(f"{ROOM_MARK} joined members={members} last_id={last_id}", file=sys.stderr, flush=True)
+
+
+ROOM_MARK = "[workshop:room]"
+room.on_join = _joined
 
 
 def _answer(start_response, status: str, text: str, *, problem: str | None = None, exc_info=None):
@@ -61,6 +91,9 @@ def _learner_failed(exc: BaseException, name: str, start_response):
 
 
 def application(environ, start_response):
+    if EXERCISE_DIR is None:
+        return _answer(start_response, "500 Internal Server Error", "uWSGI was started without "
+                       "--set exercise-dir=DIR: use lessons/04-wsgi-limits/launch.py")
     path = environ.get("PATH_INFO", "/")
     if path == "/":
         body = PAGE.read_bytes()
@@ -85,6 +118,9 @@ def application(environ, start_response):
     try:
         if path == "/echo":
             return ws.echo(environ, start_response)
-        return ws.chat(environ, start_response, room)
+        try:
+            return ws.chat(environ, start_response, room)
+        finally:
+            room.leave()
     except Exception as exc:  # noqa: BLE001 - the learner's bug, reported
         return _learner_failed(exc, path[1:], start_response)

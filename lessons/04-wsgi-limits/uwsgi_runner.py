@@ -35,9 +35,10 @@ def find_uwsgi() -> str | None:
     return shutil.which("uwsgi")
 
 
-def command(binary: str, port: int, *, host: str = "127.0.0.1", threads: int = 4, async_cores: int = 0,
-            app_file: Path = APP_FILE, quiet: bool = True) -> list[str]:
-    """One uWSGI master and one worker process speaking HTTP on ``host:port``.
+def command(binary: str, port: int, exercise_dir: Path, *, host: str = "127.0.0.1", threads: int = 4,
+            async_cores: int = 0, app_file: Path = APP_FILE, quiet: bool = True) -> list[str]:
+    """One uWSGI master and one worker process speaking HTTP on ``host:port``, serving the
+    learner's code in ``exercise_dir`` (``--set exercise-dir=DIR``: ``uwsgi_app.py`` reads it back).
 
     ``threads`` worker threads (each holds one request, so one WebSocket, at a time), or with
     ``async_cores`` > 0 uWSGI's own green threads (``--ugreen``): that many requests share the
@@ -46,7 +47,8 @@ def command(binary: str, port: int, *, host: str = "127.0.0.1", threads: int = 4
     argv = [binary, "--http-socket", f"{host}:{port}", "--wsgi-file", str(app_file),
             "--master", "--processes", "1", "--die-on-term", "--need-app", "--enable-threads",
             "--worker-reload-mercy", "2", "--reload-mercy", "2",
-            "--home", sys.prefix]  # this Python's environment (the venv): its site-packages
+            "--home", sys.prefix,  # this Python's environment (the venv): its site-packages
+            "--set", f"exercise-dir={Path(exercise_dir).resolve()}"]
     if async_cores:
         argv += ["--async", str(async_cores), "--ugreen"]
     else:
@@ -56,9 +58,10 @@ def command(binary: str, port: int, *, host: str = "127.0.0.1", threads: int = 4
     return argv
 
 
-def environment(exercise_dir: Path) -> dict[str, str]:
-    """Variables for the uWSGI process: where the learner's code and the workshop package are."""
-    exercise_dir = Path(exercise_dir).resolve()
-    path = os.pathsep.join(filter(None, [str(exercise_dir), str(LESSON_DIR), str(REPO_ROOT),
-                                         os.environ.get("PYTHONPATH")]))
-    return {"PYTHONPATH": path, "WORKSHOP_EXERCISE_DIR": str(exercise_dir), "PYTHONDONTWRITEBYTECODE": "1"}
+def environment() -> dict[str, str]:
+    """The uWSGI process's environment: this one, with the lesson and the workshop package on its path.
+
+    The exercise folder is *not* in here: it travels on the command line (``command()``).
+    """
+    path = os.pathsep.join(filter(None, [str(LESSON_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}

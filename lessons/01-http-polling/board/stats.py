@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ POLL_PATHS = ("/api/messages", "/api/messages/wait")
 class PollStats:
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[tuple[float, str, str]] = field(default_factory=list)  # (time, path, after)
+    answers: list[tuple[str, str, object]] = field(default_factory=list)  # (path, after, cursor answered)
     in_flight: int = 0
     peak_in_flight: int = 0
 
@@ -24,9 +26,17 @@ class PollStats:
         with self.lock:
             return [after for _, p, after in self.requests if p == path]
 
+    def jumps(self, path: str) -> list[tuple[object, str]]:
+        """(cursor answered, ``after`` sent next) for each request that did not send back the
+        cursor of the answer before it: a client that skips or repeats messages."""
+        with self.lock:
+            answers = [(after, cursor) for p, after, cursor in self.answers if p == path]
+        return [(cursor, after) for (_, cursor), (after, _) in zip(answers, answers[1:]) if str(cursor) != after]
+
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
+            self.answers.clear()
             self.peak_in_flight = self.in_flight
 
     def as_dict(self) -> dict:
@@ -56,7 +66,22 @@ class PollStatsMiddleware:
             stats.in_flight += 1
             stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             with stats.lock:
                 stats.in_flight -= 1
+        cursor = _cursor(response)
+        if cursor is not None:
+            with stats.lock:
+                stats.answers.append((request.path, request.GET.get("after", ""), cursor))
+        return response
+
+
+def _cursor(response):
+    """The ``cursor`` of a 200 JSON answer, or ``None``."""
+    if response.status_code != 200 or getattr(response, "streaming", False):
+        return None
+    try:
+        return json.loads(response.content).get("cursor")
+    except (ValueError, AttributeError):
+        return None

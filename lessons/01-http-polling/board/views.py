@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 
@@ -23,7 +24,7 @@ MAX_AUTHOR = 40
 
 
 def _polling():
-    return learner.import_learner("polling", learner.exercise_dir_from_env(Path.cwd()))
+    return learner.import_learner("polling", settings.EXERCISE_DIR)
 
 
 def index(request):
@@ -80,7 +81,7 @@ def _javascript(path: Path) -> HttpResponse:
 
 
 def client_js(request):
-    return _javascript(learner.exercise_dir_from_env(Path.cwd()) / "poll_client.js")
+    return _javascript(settings.EXERCISE_DIR / "poll_client.js")
 
 
 def app_js(request):

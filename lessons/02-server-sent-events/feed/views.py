@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 
@@ -22,7 +23,7 @@ MAX_TEXT = 2000
 
 
 def _sse():
-    return learner.import_learner("sse", learner.exercise_dir_from_env(Path.cwd()))
+    return learner.import_learner("sse", settings.EXERCISE_DIR)
 
 
 def index(request):

@@ -5,6 +5,6 @@ The WebSocket side (the consumer and the routing) is the learner's: ``consumers.
 checker, a notebook, a test) nothing has set Django up yet, so importing this app does it.
 """
 
-from chatsite.setup import ensure_django
+from workshop.channels_support import ensure_django
 
-ensure_django()
+ensure_django("chatsite.settings")

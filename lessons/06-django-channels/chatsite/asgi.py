@@ -1,14 +1,22 @@
-"""The ASGI entry point: ``daphne chatsite.asgi:application``.
+"""The ASGI entry point: ``application_for(exercise_dir)`` builds the chat site for one exercise folder.
 
 The order matters, and it is the same in every Channels project:
 
 1. ``get_asgi_application()`` first: it runs ``django.setup()``, so models can be imported.
 2. Only then import the routing, which imports the consumers, which import the models.
 
-The application itself is the learner's ``routing.application`` (a ``ProtocolTypeRouter``).
-While it is not written yet, pages are still served (Django's plain ASGI app) and every
-WebSocket is refused with a message in this terminal, so the page can say what is missing.
+The application is the learner's ``routing.application`` (a ``ProtocolTypeRouter``). *Whose*
+routing is told explicitly: ``workshop.asgi_server`` (how the demo, the checker and the benchmark
+run Daphne) calls ``application_for(exercise_dir)`` with the folder from its command line, and
+``manage.py --exercise-dir DIR runserver`` calls ``configure(exercise_dir)`` before Daphne's
+``runserver`` loads ``application`` (``ASGI_APPLICATION`` in the settings).
+
+While ``routing.py`` is not written yet, pages are still served (Django's plain ASGI app) and
+every WebSocket is refused with a message in the server's terminal, so the page can say what is
+missing.
 """
+
+from __future__ import annotations
 
 import os
 import sys
@@ -17,22 +25,41 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from chatsite.setup import ensure_schema  # noqa: E402
-from workshop import learner  # noqa: E402
+from workshop import channels_support, learner  # noqa: E402
 
-ensure_schema()
+SETTINGS = "chatsite.settings"
+_exercise_dir: Path | None = None
+_problem = ""
+_built = None
 
-LESSON_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_EXERCISE_DIR = LESSON_DIR.parent.parent / "exercises" / LESSON_DIR.name
+
+def configure(exercise_dir: Path) -> None:
+    """Serve the learner's code from ``exercise_dir`` (first on ``sys.path``) and create the tables."""
+    global _exercise_dir
+    _exercise_dir = Path(exercise_dir).resolve()
+    if str(_exercise_dir) in sys.path:
+        sys.path.remove(str(_exercise_dir))
+    sys.path.insert(0, str(_exercise_dir))
+    channels_support.ensure_schema(SETTINGS)
 
 
-def load_learner_application():
+def application_for(exercise_dir: Path):
+    """The ASGI application serving ``exercise_dir``'s ``routing.application`` (or the stand-in)."""
+    global _problem, _built
+    configure(exercise_dir)
+    app, _problem = load_learner_application(_exercise_dir)
+    if _problem:
+        print(f"Lesson 06: {_problem}", file=sys.stderr, flush=True)
+    _built = app or _websockets_refused
+    return _built
+
+
+def load_learner_application(exercise_dir: Path):
     """(application, problem): the learner's ``routing.application``, or None and why not."""
-    exercise_dir = learner.exercise_dir_from_env(DEFAULT_EXERCISE_DIR)
-    learner.activate(LESSON_DIR, exercise_dir)
     try:
         routing = learner.import_learner("routing", exercise_dir)
     except learner.LearnerCodeError as err:
@@ -58,11 +85,14 @@ async def _websockets_refused(scope, receive, send):
     raise ValueError(f"no application for scope type {scope['type']!r}")
 
 
-_learner_app, _problem = load_learner_application()
-if _problem:
-    print(f"Lesson 06: {_problem}", file=sys.stderr, flush=True)
-
-application = _learner_app or _websockets_refused
+async def application(scope, receive, send):
+    """``ASGI_APPLICATION`` for ``manage.py runserver``: the app of the folder given to ``configure``."""
+    if _built is None:
+        if _exercise_dir is None:
+            raise ImproperlyConfigured("no exercise folder: start the site with lessons/06-django-channels/demo.py, "
+                                       "or manage.py --exercise-dir DIR runserver")
+        application_for(_exercise_dir)
+    return await _built(scope, receive, send)
 
 
 def routing_problem() -> str:

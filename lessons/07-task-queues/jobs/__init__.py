@@ -4,6 +4,6 @@ When the learner's files are imported on their own (by the checker, a shell, the
 its fix-up ran) nothing has set Django up yet, so importing this app does it.
 """
 
-from jobsite.setup import ensure_django
+from workshop.channels_support import ensure_django
 
-ensure_django()
+ensure_django("jobsite.settings")

@@ -15,8 +15,6 @@ from jobs.store import load_state
 from workshop import learner
 
 STATIC = Path(__file__).with_name("static") / "jobs"
-LESSON_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_EXERCISE_DIR = LESSON_DIR.parent.parent / "exercises" / LESSON_DIR.name
 
 
 @ensure_csrf_cookie  # the page's JavaScript sends the cookie back in X-CSRFToken
@@ -27,10 +25,11 @@ def index(request):
 
 
 def start_job(request):
-    """Hands the request to the learner's ``views.start_job``, explaining a file that will not load."""
-    exercise_dir = learner.exercise_dir_from_env(DEFAULT_EXERCISE_DIR)
+    """Hands the request to the learner's ``views.start_job``, explaining a file that will not load.
+
+    ``settings.EXERCISE_DIR`` is the folder ``jobsite.asgi.application_for`` was built for."""
     try:
-        module = learner.import_learner("views", exercise_dir)
+        module = learner.import_learner("views", settings.EXERCISE_DIR)
     except learner.LearnerCodeError as err:
         print(f"Lesson 07: views.py could not be loaded: {err}", file=sys.stderr, flush=True)
         return JsonResponse({"error": f"views.py could not be loaded: {err}"}, status=500)

@@ -1,5 +1,6 @@
-"""The ASGI entry point: ``daphne jobsite.asgi:application``.
+"""The ASGI application, built for one exercise folder: ``application_for(exercise_dir)``.
 
+``workshop.asgi_server`` calls it with the folder from its command line (see ``launch.py``).
 ``get_asgi_application()`` first (it runs ``django.setup()``), then the learner's
 ``consumers.py``. The routing is scaffolding in this lesson (lesson 06 was about writing it):
 
@@ -16,45 +17,46 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jobsite.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
-
-django_asgi_app = get_asgi_application()
-
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.urls import re_path  # noqa: E402
-
 from workshop import learner  # noqa: E402
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_EXERCISE_DIR = LESSON_DIR.parent.parent / "exercises" / LESSON_DIR.name
 JOB_PATH = r"^ws/jobs/(?P<job_id>[0-9a-f]{32})/$"
 
 
 def websocket_urlpatterns(consumers):
+    from django.urls import re_path
+
     return [re_path(JOB_PATH, consumers.JobConsumer.as_asgi())]
 
 
-def _load():
-    exercise_dir = learner.exercise_dir_from_env(DEFAULT_EXERCISE_DIR)
+def _refuse_websockets(problem: str):
+    async def refused(scope, receive, send):
+        await receive()  # websocket.connect
+        print(f"WebSocket REJECT {scope['path']}: {problem}", file=sys.stderr, flush=True)
+        await send({"type": "websocket.close", "code": 1011})
+
+    return refused
+
+
+def application_for(exercise_dir: Path):
+    """The site serving the learner's code in ``exercise_dir`` (HTTP views and WebSockets)."""
+    from django.conf import settings
+    from django.core.asgi import get_asgi_application
+
+    exercise_dir = Path(exercise_dir).resolve()
     learner.activate(LESSON_DIR, exercise_dir)
+    django_asgi_app = get_asgi_application()
+    settings.EXERCISE_DIR = exercise_dir  # jobs.views loads the learner's views.py from here
+
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+
     try:
-        return learner.import_learner("consumers", exercise_dir), ""
+        consumers = learner.import_learner("consumers", exercise_dir)
     except learner.LearnerCodeError as err:
-        return None, f"consumers.py could not be loaded: {err}"
-
-
-async def _websockets_refused(scope, receive, send):
-    await receive()  # websocket.connect
-    print(f"WebSocket REJECT {scope['path']}: {_problem}", file=sys.stderr, flush=True)
-    await send({"type": "websocket.close", "code": 1011})
-
-
-_consumers, _problem = _load()
-if _problem:
-    print(f"Lesson 07: {_problem}", file=sys.stderr, flush=True)
-    _websocket_app = _websockets_refused
-else:
-    _websocket_app = AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns(_consumers)))
-
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": _websocket_app})
+        problem = f"consumers.py could not be loaded: {err}"
+        print(f"Lesson 07: {problem}", file=sys.stderr, flush=True)
+        websocket_app = _refuse_websockets(problem)
+    else:
+        websocket_app = AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns(consumers)))
+    return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

@@ -28,7 +28,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",  # the page sends the csrftoken cookie back as X-CSRFToken
 ]
 ROOT_URLCONF = "jobsite.urls"
-ASGI_APPLICATION = "jobsite.asgi.application"
+# No ASGI_APPLICATION: the application is built for one exercise folder (jobsite.asgi.application_for).
+EXERCISE_DIR = None  # the learner's folder being served; set by jobsite.asgi.application_for
 WSGI_APPLICATION = None
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -1,0 +1,320 @@
+"""Benchmark for lesson 06: how many chat messages does the Redis channel layer lose under load?
+
+The channel layer is *at most once*. ``channels_redis`` keeps one Redis queue per server process
+for the events waiting for that process's consumers, bounded by the layer's ``capacity`` (100
+by default); ``group_send`` skips a process whose queue is full, and says so only in an INFO log
+line, "N of M channels over capacity in group G". Events older than ``expiry`` (60 s) are
+discarded too. Nothing tells the sender or the receivers.
+
+This measures it with real parts: one real Redis, the lesson's chat (the reference solution, or
+``--exercise-dir``) on **two** Daphne processes sharing that Redis as their channel layer, and
+real ``websockets`` clients, each logged in through the chat's own login form (GET /login/ for
+the CSRF token, POST a name, keep the ``sessionid`` cookie), half of them on each Daphne, all in
+one room. Every client sends a chat message at a fixed interval for a bounded time; everyone
+(the sender included) should receive every message. After the sending stops, the clients keep
+reading until nothing has arrived for a few seconds (at most ``--drain`` seconds). It prints, per
+load: deliveries expected and arrived, messages that reached no client at all, messages saved in
+the database, the delivery delay, and the "over capacity" lines in the two Daphnes' logs. It
+measures; it never asserts. Loopback only; every process is stopped at the end.
+
+    python bench/06_delivery_loss.py --quick             # 20 clients x 1 msg/s x 3 s (~15 s)
+    python bench/06_delivery_loss.py                     # 20 and 100 clients x 1 msg/s x 10 s, 20 x 20 msg/s
+    python bench/06_delivery_loss.py --capacity 100,1000 # the same loads with two capacities
+    python bench/06_delivery_loss.py --load 50:0.5:10    # 50 clients, a message every 0.5 s, for 10 s
+
+The clients run in this one process, on the same cores as Redis and both Daphnes: the losses
+are what one laptop does when the fan-out outgrows it, not a server's limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LESSON_DIR = REPO_ROOT / "lessons" / "06-django-channels"
+sys.path.insert(0, str(REPO_ROOT))
+
+from checker import launchers  # noqa: E402
+from checker.probes import daphne  # noqa: E402
+from workshop import launch  # noqa: E402
+from workshop.redis_server import RedisServer  # noqa: E402
+
+LESSON = launchers.load(LESSON_DIR)  # lessons/06-django-channels/launch.py
+
+ROOM = "lobby"
+QUICK = [(20, 1.0, 3.0)]
+DEFAULT = [(20, 1.0, 10.0), (100, 1.0, 10.0), (20, 0.05, 10.0)]
+OVER_CAPACITY = re.compile(r"(\d+) of (\d+) channels over capacity in group")
+
+
+# -- the servers -------------------------------------------------------------------------------
+
+SETTINGS_OVERLAY = '''"""The lesson's settings with the channel layer's capacity set by bench/06_delivery_loss.py."""
+from chatsite.settings import *  # noqa: F401,F403
+
+CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = {capacity}
+'''
+
+
+def lesson_capacity() -> int:
+    """The capacity the lesson's settings give the Redis layer (channels_redis's default unless set)."""
+    import inspect
+
+    from channels_redis.core import RedisChannelLayer
+
+    from workshop.channels_support import redis_channel_layer
+
+    default = inspect.signature(RedisChannelLayer.__init__).parameters["capacity"].default
+    return redis_channel_layer("redis://127.0.0.1:1/0")["default"]["CONFIG"].get("capacity", default)
+
+
+def start_site(exercise_dir: Path, capacity: int | None) -> launch.Launch:
+    """A real Redis and two Daphne processes on one shared database, started; stop it when done.
+
+    With ``capacity`` None this is exactly the lesson's launcher (``lessons/06-django-channels/
+    launch.py``). Another capacity goes in through a two-line settings module that imports the
+    lesson's settings, served by the same Daphne command: the lesson's own files stay as they are.
+    """
+    ports = launch.Ports.free(*LESSON.PORT_NAMES)
+    if capacity is None:
+        return LESSON.launch(exercise_dir, ports, redis=True, backends=2, timeout=60).__enter__()
+
+    def start(site: launch.Launch) -> None:
+        folder = Path(tempfile.mkdtemp(prefix="workshop-06-loss-"))
+        site.callback(shutil.rmtree, folder, True)
+        (folder / "bench_capacity_settings.py").write_text(SETTINGS_OVERLAY.format(capacity=capacity))
+        redis_url = site.enter(RedisServer()).url
+        site.extras.update(redis_url=redis_url, db_path=str(folder / "chat.sqlite3"), folder=folder)
+        env = {"WORKSHOP_CHAT_DB": site.extras["db_path"], "WORKSHOP_REDIS_URL": redis_url,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))}
+        daphne.start([site.add(daphne.service(name, ports[name], lesson_dir=LESSON_DIR, exercise_dir=exercise_dir,
+                                              settings="bench_capacity_settings", factory=LESSON.FACTORY, env=env,
+                                              log_path=folder / f"{name}.log", timeout=60))
+                      for name in LESSON.PORT_NAMES])
+
+    return launch.Launch(ports=ports, start=start).__enter__()
+
+
+def login(port: int, username: str) -> str:
+    """Log in through the chat's form, as a browser does; returns the ``sessionid`` cookie."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/login/")
+        answer = connection.getresponse()
+        page = answer.read().decode()
+        cookies = SimpleCookie()
+        for header in answer.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"username": username, "next": f"/room/{ROOM}/", "csrfmiddlewaretoken": token})
+        connection.request("POST", "/login/", body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken'].value}"})
+        answer = connection.getresponse()
+        answer.read()
+        for header in answer.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        if answer.status != 302 or "sessionid" not in cookies:
+            raise RuntimeError(f"logging in as {username} on port {port} answered HTTP {answer.status}, no session")
+        return cookies["sessionid"].value
+    finally:
+        connection.close()
+
+
+def over_capacity(site: launch.Launch) -> tuple[int, int]:
+    """(log lines, process queues skipped) reported by channels_redis in the Daphnes' logs."""
+    lines = skipped = 0
+    for server in site.services.values():
+        for match in OVER_CAPACITY.finditer(server.log_path.read_text(errors="replace")):
+            lines += 1
+            skipped += int(match.group(1))
+    return lines, skipped
+
+
+# -- the clients -------------------------------------------------------------------------------
+
+@dataclass
+class Load:
+    clients: int
+    interval: float
+    seconds: float
+
+    @property
+    def label(self) -> str:
+        rate = f"1 msg/{self.interval:g} s" if self.interval >= 1 else f"every {self.interval * 1000:g} ms"
+        return f"{self.clients} clients, {rate}, {self.seconds:g} s"
+
+
+@dataclass
+class Tally:
+    sent_at: dict = field(default_factory=dict)  # message key -> perf_counter() at send
+    arrivals: dict = field(default_factory=dict)  # message key -> {client index: perf_counter() at receipt}
+    duplicates: int = 0
+    last_arrival: float = 0.0
+
+
+async def client(index: int, port: int, cookie: str, load: Load, run: str, tally: Tally, start: float,
+                 drained: asyncio.Event) -> None:
+    """One logged-in browser stand-in: reads everything, sends on its beat from ``start``."""
+    from websockets.asyncio.client import connect
+
+    async with connect(f"ws://127.0.0.1:{port}/ws/chat/{ROOM}/", origin=f"http://127.0.0.1:{port}",
+                       additional_headers={"Cookie": f"sessionid={cookie}"}, compression=None,
+                       ping_interval=None, open_timeout=60, max_queue=None) as ws:
+        first = json.loads(await ws.recv())
+        if first.get("type") != "history":
+            raise RuntimeError(f"client {index}: expected the history first, got {first!r:.100}")
+
+        async def read() -> None:
+            async for text in ws:
+                data = json.loads(text)
+                key = data.get("text", "")
+                if data.get("type") == "message" and key.startswith(run):
+                    seen = tally.arrivals.setdefault(key, {})
+                    tally.duplicates += index in seen
+                    seen[index] = tally.last_arrival = time.perf_counter()
+
+        reader = asyncio.create_task(read())
+        # Clients are spread evenly over the first interval, then each keeps its own beat.
+        offset = load.interval * index / load.clients
+        for seq in range(round(load.seconds / load.interval)):
+            await asyncio.sleep(max(0.0, start + offset + seq * load.interval - time.perf_counter()))
+            key = f"{run} {index} {seq}"
+            tally.sent_at[key] = time.perf_counter()
+            await ws.send(json.dumps({"type": "message", "text": key}))
+        await drained.wait()
+        reader.cancel()
+
+
+async def run_load(load: Load, ports: list[int], cookies: list[str], drain: float) -> tuple[Tally, str]:
+    run = "dl-" + uuid.uuid4().hex[:8]
+    tally = Tally()
+    drained = asyncio.Event()
+    start = time.perf_counter() + 3.0 + load.clients * 0.03  # everyone connected and has the history by then
+    tasks = [asyncio.create_task(client(i, ports[i % 2], cookies[i], load, run, tally, start, drained))
+             for i in range(load.clients)]
+    await asyncio.sleep(max(0.0, start + load.seconds - time.perf_counter()))
+    # Keep reading until every delivery arrived, or nothing arrived for 3 s, or the drain time is over.
+    end = time.perf_counter() + drain
+    while time.perf_counter() < end and not any(t.done() for t in tasks):
+        arrived = sum(len(seen) for seen in tally.arrivals.values())
+        quiet = time.perf_counter() - max(tally.last_arrival, start + load.seconds)
+        if arrived >= len(tally.sent_at) * load.clients or quiet > 3.0:
+            break
+        await asyncio.sleep(0.2)
+    drained.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        raise RuntimeError(f"{len(errors)} clients failed, the first with {type(errors[0]).__name__}: {errors[0]}")
+    return tally, run
+
+
+def saved_messages(db_path: Path, run: str) -> int:
+    with sqlite3.connect(db_path) as db:
+        return db.execute("SELECT COUNT(*) FROM chat_message WHERE text LIKE ?", (run + " %",)).fetchone()[0]
+
+
+def measure(load: Load, capacity: int | None, exercise_dir: Path, drain: float) -> dict:
+    site = start_site(exercise_dir, capacity)
+    try:
+        ports = [site.ports[name] for name in LESSON.PORT_NAMES]
+        cookies = [login(ports[i % 2], f"loss{i:03d}") for i in range(load.clients)]
+        tally, run = asyncio.run(run_load(load, ports, cookies, drain))
+        lines, skipped = over_capacity(site)
+        saved = saved_messages(Path(site.extras["db_path"]), run)
+    finally:
+        site.stop()
+    sent = len(tally.sent_at)
+    delays = [(at - tally.sent_at[key]) * 1000 for key, seen in tally.arrivals.items() for at in seen.values()]
+    reached = [len(tally.arrivals.get(key, {})) for key in tally.sent_at]
+    return {
+        "load": load, "capacity": capacity or lesson_capacity(), "sent": sent, "saved": saved,
+        "expected": sent * load.clients, "arrived": len(delays), "duplicates": tally.duplicates,
+        "reached_none": sum(1 for n in reached if n == 0),
+        "reached_all": sum(1 for n in reached if n == load.clients),
+        "median_ms": statistics.median(delays) if delays else float("nan"),
+        "max_ms": max(delays) if delays else float("nan"),
+        "log_lines": lines, "skipped": skipped,
+    }
+
+
+# -- the report --------------------------------------------------------------------------------
+
+def parse_load(text: str) -> Load:
+    try:
+        clients, interval, seconds = text.split(":")
+        load = Load(int(clients), float(interval), float(seconds))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--load wants CLIENTS:INTERVAL:SECONDS, like 20:1:10, not {text!r}") from None
+    if not (2 <= load.clients <= 500 and 0.01 <= load.interval <= 60 and 0 < load.seconds <= 60):
+        raise argparse.ArgumentTypeError("2-500 clients, an interval of 0.01-60 s, at most 60 s")
+    return load
+
+
+def report(rows: list[dict]) -> None:
+    header = (f"{'capacity':>8}  {'load':32} {'sent':>5} {'saved':>5} {'deliveries arrived':>22} {'lost':>6} "
+              f"{'reached no client':>17} {'median':>8} {'max':>8}  over-capacity log lines")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        lost = 1 - r["arrived"] / r["expected"] if r["expected"] else 0.0
+        none = f"{r['reached_none']} ({r['reached_none'] / r['sent']:.0%})" if r["sent"] else "0"
+        print(f"{r['capacity']:>8}  {r['load'].label:32} {r['sent']:>5} {r['saved']:>5} "
+              f"{r['arrived']:>10,}/{r['expected']:<11,} {lost:>6.1%} {none:>17} {r['median_ms']:>6.0f}ms "
+              f"{r['max_ms']:>6.0f}ms  {r['log_lines']} (skipped {r['skipped']} process queues)"
+              + (f"  {r['duplicates']} duplicates!" if r["duplicates"] else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small load: 20 clients x 1 msg/s x 3 s")
+    parser.add_argument("--load", type=parse_load, action="append",
+                        help="CLIENTS:INTERVAL:SECONDS (repeatable), instead of the default loads")
+    parser.add_argument("--capacity", default="lesson",
+                        help="the channel layer's capacity, or several separated by commas; 'lesson' (the "
+                             "default) runs the lesson's settings unchanged")
+    parser.add_argument("--drain", type=float, default=20.0,
+                        help="at most this many seconds of reading after the sending stops (default 20)")
+    parser.add_argument("--exercise-dir", type=Path, default=REPO_ROOT / "solutions" / LESSON_DIR.name,
+                        help="whose consumers.py/routing.py to serve (default: the reference solution)")
+    args = parser.parse_args(argv)
+    loads = args.load or [Load(*spec) for spec in (QUICK if args.quick else DEFAULT)]
+    capacities = [None if c.strip() == "lesson" else int(c) for c in args.capacity.split(",") if c.strip()]
+
+    rows = []
+    for capacity in capacities:
+        for load in loads:
+            print(f"capacity {capacity or 'as in the lesson'}: {load.label} on two Daphnes + Redis ...", flush=True)
+            try:
+                rows.append(measure(load, capacity, args.exercise_dir.resolve(), args.drain))
+            except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not crash
+                print(f"  failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print()
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}; {time.strftime('%Y-%m-%d')}; "
+          f"load average {os.getloadavg()[0]:.1f} (other work on the machine slows the servers down)")
+    print("channels_redis RedisChannelLayer, expiry 60 s (default); every client is in the room and should "
+          "receive every message, its own included.\n")
+    report(rows)
+    return 0 if rows else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""What ``python -m checker watch`` keeps warm between saves, and nothing else.
+
+Every save is still graded in fresh grading processes, so nothing the learner's code did in
+one run (module state, threads, monkey-patches) survives into the next. What is kept is what
+the learner's code never touches and that is slow to start: a headless Chromium, which the
+grading processes reach over the DevTools protocol (``WORKSHOP_CDP_URL``); each check still gets a
+fresh browser context (its own cookies and storage), closed when the check ends.
+
+Measured with ``bench/checker_speed.py`` (see its ``watch`` column): launching Chromium is the
+largest fixed cost of a browser ring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+
+from workshop import browser, net, procs
+
+ENV_CDP_URL = "WORKSHOP_CDP_URL"
+
+
+@contextlib.contextmanager
+def warm_browser():
+    """A headless Chromium listening for DevTools on a loopback port; yields its URL (or None)."""
+    executable = browser.find_chromium()
+    if executable is None:
+        yield None
+        return
+    profile = tempfile.mkdtemp(prefix="workshop-chromium-")
+    port = net.free_port()
+    argv = [executable, *browser.LAUNCH_ARGS, f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1",
+            f"--user-data-dir={profile}", "about:blank"]
+    server = procs.ServerProcess(argv, port, ready_timeout=15)
+    try:
+        server.start()
+    except RuntimeError:
+        shutil.rmtree(profile, ignore_errors=True)
+        yield None
+        return
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def warm_environment():
+    """Start what is kept warm and expose it to the grading processes through the environment."""
+    with warm_browser() as cdp_url:
+        previous = os.environ.get(ENV_CDP_URL)
+        if cdp_url:
+            os.environ[ENV_CDP_URL] = cdp_url
+        try:
+            yield {"browser": cdp_url}
+        finally:
+            if previous is None:
+                os.environ.pop(ENV_CDP_URL, None)
+            else:
+                os.environ[ENV_CDP_URL] = previous
