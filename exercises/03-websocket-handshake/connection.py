@@ -14,7 +14,7 @@ The rules it enforces (RFC 6455):
   1002 (protocol error), 1007 (text that is not UTF-8), 1009 (message too big).
 
 Given to you: everything in ``__init__``, the sending methods and ``_fail``. Yours:
-``close``, ``receive_data``, ``_handle_frame`` and ``_handle_data_frame`` (marked TODO).
+``close``, ``receive_data``, ``_handle_frame`` and ``_handle_data_frame``.
 ``ws_common`` gives you the events, ``State`` (OPEN, CLOSING, CLOSED),
 ``encode_close_payload(code, reason)`` and ``parse_close_payload(payload)``.
 """

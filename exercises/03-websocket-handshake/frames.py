@@ -107,12 +107,14 @@ class FrameDecoder:
         * a control opcode with FIN = 0 (fragmented)           -> CLOSE_PROTOCOL_ERROR  §5.5
         * MASK bit != self.expect_masked                       -> CLOSE_PROTOCOL_ERROR  §5.1
         * a control frame whose 7-bit length is over 125       -> CLOSE_PROTOCOL_ERROR  §5.5
+        * a 64-bit length whose most significant bit is set    -> CLOSE_PROTOCOL_ERROR  §5.2
+          ("the most significant bit MUST be 0")
         * a payload length over ``self.max_payload``           -> ProtocolError(CLOSE_TOO_BIG)  §7.4.1
           (check it right after reading the length: never wait for a huge payload)
 
-        Once the whole frame is there: take the payload, unmask it with the key if masked,
-        delete the frame's bytes from the front (``del self._buffer[:n]``) and return
-        ``Frame(opcode, payload, fin)``.
+        Once the whole frame is there: take the payload, unmask it with the key that follows
+        the length (if masked), delete the frame's bytes from the front
+        (``del self._buffer[:n]``) and return ``Frame(opcode, payload, fin)``.
         """
         # TODO: parse byte 0 (FIN, RSV, opcode) and byte 1 (MASK, 7-bit length)
         # TODO: the 16- or 64-bit extended length, the masking key, the payload

@@ -12,6 +12,11 @@ The rules it enforces (RFC 6455):
 * a Close is answered with a Close, then the connection is closed (§5.5.1, §7);
 * a peer that breaks the protocol gets a Close with a code saying why (§7.1.7, §7.4.1):
   1002 (protocol error), 1007 (text that is not UTF-8), 1009 (message too big).
+
+Given to you: everything in ``__init__``, the sending methods and ``_fail``. Yours:
+``close``, ``receive_data``, ``_handle_frame`` and ``_handle_data_frame``.
+``ws_common`` gives you the events, ``State`` (OPEN, CLOSING, CLOSED),
+``encode_close_payload(code, reason)`` and ``parse_close_payload(payload)``.
 """
 
 from __future__ import annotations
@@ -92,7 +97,12 @@ class Connection:
     # ---- the state machine ------------------------------------------------------------
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
-        """Start the closing handshake (§7.1.2): send a Close frame and wait for the peer's."""
+        """Start the closing handshake (§7.1.2): send a Close frame and wait for the peer's.
+
+        Only when OPEN (otherwise do nothing): send a Close frame whose payload is
+        ``encode_close_payload(code, reason)`` and move to ``State.CLOSING``. The peer's
+        Close will arrive later through ``receive_data``.
+        """
         if self.state is not State.OPEN:
             return
         self._send_frame(Frame(OPCODE_CLOSE, encode_close_payload(code, reason)))
@@ -101,8 +111,13 @@ class Connection:
     def receive_data(self, data: bytes) -> list[Event]:
         """Feed bytes read from the socket; return the events they completed.
 
-        Never raises for anything the peer sends: a protocol violation queues a Close frame
-        with the right code and moves to CLOSED (the server then closes the socket).
+        1. If the state is CLOSED, return ``[]`` (§7.1.1: nothing more to do).
+        2. Feed the bytes to ``self._decoder``; for every complete frame (``for frame in
+           self._decoder``) call ``self._handle_frame(frame)`` and collect the events it
+           returns (skip None). Stop early if the state became CLOSED.
+        3. Never let a ``ProtocolError`` escape: catch it (from the decoder or your
+           handlers) and call ``self._fail(error)``, which queues a Close frame carrying
+           ``error.code``. Still return the events collected before the error.
         """
         events: list[Event] = []
         if self.state is State.CLOSED:
@@ -120,7 +135,19 @@ class Connection:
         return events
 
     def _handle_frame(self, frame: Frame) -> Event | None:
-        """Apply one frame to the state machine; return the event it completes, if any."""
+        """Apply one frame to the state machine; return the event it completes, if any.
+
+        * PING  -> queue ``Frame(OPCODE_PONG, frame.payload)`` if OPEN (§5.5.2: "MUST send
+                   a Pong ... with identical Application data"); return ``Ping(payload)``.
+        * PONG  -> return ``Pong(payload)`` (nothing to send, §5.5.3).
+        * CLOSE -> ``code, reason = parse_close_payload(frame.payload)`` (it raises the
+                   right ProtocolError for a bad body). If OPEN, answer with one Close frame
+                   echoing the code (§5.5.1), or an empty body if the code is
+                   CLOSE_NO_STATUS (1005 is never sent). If CLOSING, our Close is already
+                   out: send nothing. Either way, the state becomes CLOSED;
+                   return ``CloseReceived(code, reason)``.
+        * data frames (TEXT, BINARY, CONTINUATION) -> ``return self._handle_data_frame(frame)``.
+        """
         if frame.opcode == OPCODE_PING:
             # §5.5.2/§5.5.3: answer with a Pong carrying "Application data" identical to the Ping's.
             if self.state is State.OPEN:
@@ -139,7 +166,21 @@ class Connection:
         return self._handle_data_frame(frame)
 
     def _handle_data_frame(self, frame: Frame) -> Message | None:
-        """Text, binary and continuation frames: reassemble fragments into messages (§5.4)."""
+        """Text, binary and continuation frames: reassemble fragments into messages (§5.4).
+
+        * CONTINUATION while no message is in progress (``self._message_opcode is None``)
+          -> raise ProtocolError(CLOSE_PROTOCOL_ERROR)
+        * TEXT or BINARY while a message is in progress -> raise ProtocolError(CLOSE_PROTOCOL_ERROR)
+          (fragments of one message are never interleaved with another)
+        * TEXT or BINARY otherwise: a new message starts; remember its opcode.
+        * Add the payload's length to ``self._message_size``; over ``self.max_message_size``
+          -> raise ProtocolError(CLOSE_TOO_BIG). Append the payload to ``self._fragments``.
+        * If ``frame.fin`` is False, return None (more fragments to come). Otherwise join
+          the fragments, reset the three ``_message``/``_fragments`` attributes, and return
+          ``Message(bytes)`` for binary or ``Message(str)`` for text, decoding UTF-8 on the
+          whole message (a character may be split between fragments); if it does not decode,
+          raise ProtocolError(CLOSE_INVALID_DATA) (§8.1).
+        """
         if frame.opcode == OPCODE_CONTINUATION:
             if self._message_opcode is None:
                 raise ProtocolError(CLOSE_PROTOCOL_ERROR, "continuation frame without a message to continue")

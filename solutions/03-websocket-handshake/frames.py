@@ -10,6 +10,14 @@ A frame on the wire (§5.2)::
 
 ``encode_frame`` writes one; ``FrameDecoder`` reads them back out of a byte stream that
 arrives in pieces of any size (TCP keeps the order of bytes, not the boundaries of writes).
+
+Given to you in ``ws_common``: ``Frame(opcode, payload, fin=True)``, the ``OPCODE_*``
+constants, ``CONTROL_OPCODES``, ``KNOWN_OPCODES``, ``MAX_CONTROL_PAYLOAD`` (125), the
+``CLOSE_*`` codes and ``ProtocolError(code, reason)``.
+
+Useful: ``struct.pack("!BBH", b0, b1, length16)``, ``struct.pack("!BBQ", b0, b1, length64)``
+("!" = network byte order, B = 1 byte, H = 2 bytes, Q = 8 bytes) and
+``struct.unpack_from("!H", buffer, offset)`` (returns a 1-tuple).
 """
 
 from __future__ import annotations
@@ -30,9 +38,15 @@ from ws_common import (
 def mask(data: bytes, key: bytes) -> bytes:
     """XOR ``data`` with the 4-byte ``key`` repeated (RFC 6455 §5.3). Masking twice unmasks.
 
-    Byte i of the result is ``data[i] ^ key[i % 4]``. Clients mask every frame they send
-    so that a script in a browser cannot choose the exact bytes that cross the network
-    (which could poison a transparent proxy's cache, §10.3).
+    Byte i of the result is ``data[i] ^ key[i % 4]``.
+
+    Why: a client masks every frame it sends with a fresh random key, so a script in a web
+    page cannot choose the exact bytes that cross the network. Without it, a page could
+    send bytes that look like an HTTP request to a badly written proxy in between and
+    poison its cache (§10.3). Servers do not mask (§5.1).
+
+    >>> mask(b"Hello", bytes.fromhex("37fa213d")).hex(" ")   # RFC 6455 §5.7
+    '7f 9f 4d 51 58'
     """
     if len(key) != 4:
         raise ValueError("a masking key is exactly 4 bytes")
@@ -47,7 +61,16 @@ def mask(data: bytes, key: bytes) -> bytes:
 def encode_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     """The bytes of ``frame`` on the wire (RFC 6455 §5.2). Mask it with ``mask_key`` if given.
 
-    A server sends unmasked frames (``mask_key=None``, §5.1); a client must mask (§5.3).
+    1. Byte 0: ``0x80`` if ``frame.fin`` (else 0), OR-ed with ``frame.opcode``. RSV bits are 0.
+    2. Byte 1 and the extended length, with the MASK bit (``0x80``) set iff ``mask_key`` is given:
+         length <= 125    -> the length itself in byte 1
+         length <= 65535  -> 126 in byte 1, then the length as 2 bytes (``"!H"``)
+         otherwise        -> 127 in byte 1, then the length as 8 bytes (``"!Q"``)
+       (§5.2: "the minimal number of bytes MUST be used to encode the length")
+    3. If ``mask_key``: the 4 key bytes, then ``mask(payload, mask_key)``. Else the payload.
+
+    >>> encode_frame(Frame(OPCODE_TEXT, b"Hello")).hex(" ")   # §5.7
+    '81 05 48 65 6c 6c 6f'
     """
     first = (0x80 if frame.fin else 0x00) | frame.opcode  # FIN bit, RSV1-3 = 0, opcode
     mask_bit = 0x80 if mask_key is not None else 0x00
@@ -90,10 +113,25 @@ class FrameDecoder:
             yield frame
 
     def next_frame(self) -> Frame | None:
-        """Parse one frame from the front of the buffer and remove its bytes; None if incomplete.
+        """Parse one frame from the front of ``self._buffer`` and remove its bytes; None if incomplete.
 
-        Raises ProtocolError(1002) for a frame that breaks §5 and ProtocolError(1009) for a
-        payload over ``max_payload``, as soon as the bytes that show it have arrived.
+        The buffer may hold half a frame, exactly one, or several and a bit: before reading
+        each field, check that enough bytes are there, and return ``None`` (leaving the
+        buffer alone) if not. Raise an error as soon as the bytes that show it have arrived:
+
+        * any of RSV1-3 set (``byte0 & 0x70``)                 -> ProtocolError(CLOSE_PROTOCOL_ERROR)  §5.2
+        * opcode not in KNOWN_OPCODES                          -> CLOSE_PROTOCOL_ERROR  §5.2
+        * a control opcode with FIN = 0 (fragmented)           -> CLOSE_PROTOCOL_ERROR  §5.5
+        * MASK bit != self.expect_masked                       -> CLOSE_PROTOCOL_ERROR  §5.1
+        * a control frame whose 7-bit length is over 125       -> CLOSE_PROTOCOL_ERROR  §5.5
+        * a 64-bit length whose most significant bit is set    -> CLOSE_PROTOCOL_ERROR  §5.2
+          ("the most significant bit MUST be 0")
+        * a payload length over ``self.max_payload``           -> ProtocolError(CLOSE_TOO_BIG)  §7.4.1
+          (check it right after reading the length: never wait for a huge payload)
+
+        Once the whole frame is there: take the payload, unmask it with the key that follows
+        the length (if masked), delete the frame's bytes from the front
+        (``del self._buffer[:n]``) and return ``Frame(opcode, payload, fin)``.
         """
         buf = self._buffer
         if len(buf) < 1:

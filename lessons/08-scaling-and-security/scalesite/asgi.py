@@ -1,5 +1,6 @@
-"""The ASGI entry point of every backend: ``daphne scalesite.asgi:application``.
+"""The ASGI application of every backend, built for one exercise folder: ``application_for(exercise_dir)``.
 
+``workshop.asgi_server`` calls it with the folder from its command line (see ``launch.py``).
 The routing is scaffolding here (lesson 06 taught it): session auth around one route,
 ``/ws/chat/``, to the learner's ``ChatConsumer``. There is deliberately NO
 ``AllowedHostsOriginValidator``: checking the Origin is the learner's job in this lesson
@@ -12,49 +13,41 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalesite.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
-
-django_asgi_app = get_asgi_application()
-
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.urls import path  # noqa: E402
-
-from scalesite.setup import ensure_schema  # noqa: E402
-from workshop import learner  # noqa: E402
-
-ensure_schema()
+from workshop import channels_support, learner  # noqa: E402
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_EXERCISE_DIR = LESSON_DIR.parent.parent / "exercises" / LESSON_DIR.name
+SETTINGS = "scalesite.settings"
 
 
-def _load_consumer():
-    exercise_dir = learner.exercise_dir_from_env(DEFAULT_EXERCISE_DIR)
+def _refuse_websockets(problem: str):
+    async def refused(scope, receive, send):
+        await receive()  # websocket.connect
+        print(f"WebSocket REJECT {scope['path']}: {problem}", file=sys.stderr, flush=True)
+        await send({"type": "websocket.close", "code": 1011})
+
+    return refused
+
+
+def application_for(exercise_dir: Path):
+    """One backend serving the learner's ``consumers.ChatConsumer`` from ``exercise_dir``."""
+    from django.core.asgi import get_asgi_application
+
+    exercise_dir = Path(exercise_dir).resolve()
     learner.activate(LESSON_DIR, exercise_dir)
+    django_asgi_app = get_asgi_application()
+    channels_support.ensure_schema(SETTINGS)  # the first backend creates the tables, the others wait for it
+
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from django.conf import settings
+    from django.urls import path
+
     try:
         consumers = learner.import_learner("consumers", exercise_dir)
     except learner.LearnerCodeError as err:
-        return None, f"consumers.py could not be loaded: {err}"
-    return consumers.ChatConsumer, ""
-
-
-async def _websockets_refused(scope, receive, send):
-    await receive()  # websocket.connect
-    print(f"WebSocket REJECT {scope['path']}: {_problem}", file=sys.stderr, flush=True)
-    await send({"type": "websocket.close", "code": 1011})
-
-
-_consumer, _problem = _load_consumer()
-if _problem:
-    print(f"Lesson 08 ({settings.BACKEND_NAME}): {_problem}", file=sys.stderr, flush=True)
-    websocket_app = _websockets_refused
-else:
-    websocket_app = AuthMiddlewareStack(URLRouter([path("ws/chat/", _consumer.as_asgi())]))
-
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})
-
-
-def consumer_problem() -> str:
-    return _problem
+        problem = f"consumers.py could not be loaded: {err}"
+        print(f"Lesson 08 ({settings.BACKEND_NAME}): {problem}", file=sys.stderr, flush=True)
+        websocket_app = _refuse_websockets(problem)
+    else:
+        websocket_app = AuthMiddlewareStack(URLRouter([path("ws/chat/", consumers.ChatConsumer.as_asgi())]))
+    return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

@@ -1,7 +1,7 @@
 """Settings for lesson 08: one Django project served by several Daphne processes.
 
 Every process reads the same settings; what differs between them comes from the environment,
-which ``scalesite/launch.py`` fills in:
+which the lesson's ``launch.py`` fills in:
 
 * ``WORKSHOP_BACKEND_NAME``: this process's name ("daphne-1"), shown on the page, so you can
   see which backend the load balancer handed your socket to.
@@ -36,7 +36,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 ROOT_URLCONF = "scalesite.urls"
-ASGI_APPLICATION = "scalesite.asgi.application"
+# No ASGI_APPLICATION: each backend is built for one exercise folder (scalesite.asgi.application_for).
 WSGI_APPLICATION = None
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import struct
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,12 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checker.probes import wire
+
 REPO = Path(__file__).resolve().parent.parent
 SLUG = "03-websocket-handshake"
 FOLDERS = [REPO / "solutions" / SLUG, REPO / "lessons" / SLUG]
 MODULES = ["ws_common", "frames", "handshake", "connection", "ws_server"]
 
-KEY = b"\x37\xfa\x21\x3d"  # RFC 6455 §5.7's masking key
+KEY = wire.MASK_KEY  # RFC 6455 §5.7's masking key
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -47,7 +48,8 @@ def ws():
 
 
 def client_frame(ws, opcode, payload=b"", fin=True):
-    return ws.frames.encode_frame(ws.Frame(opcode, payload, fin), KEY)
+    """A masked client frame from the independent oracle (``checker.probes.wire``), not from the code under test."""
+    return wire.wire(opcode, payload, fin=fin, key=KEY)
 
 
 def decode_all(ws, data: bytes, *, masked=True, max_payload=1 << 20, chunk=None):
@@ -61,12 +63,12 @@ def decode_all(ws, data: bytes, *, masked=True, max_payload=1 << 20, chunk=None)
 
 
 def sent_frames(ws, conn):
-    """What the server sent, decoded as a client would (unmasked frames)."""
-    return decode_all(ws, conn.data_to_send(), masked=False)
+    """What the server sent, read by the oracle (unmasked frames, §5.1)."""
+    return [ws.Frame(opcode, payload, fin) for opcode, fin, payload in wire.read_frames(conn.data_to_send())]
 
 
 def close_code(frame) -> int | None:
-    return struct.unpack("!H", frame.payload[:2])[0] if len(frame.payload) >= 2 else None
+    return wire.close_code(frame.payload)
 
 
 # ---- handshake ---------------------------------------------------------------------------
@@ -217,7 +219,7 @@ DECODER_1002 = {
     "fragmented close": bytes([0x08, 0x80]) + KEY,
     "ping of 126 bytes": bytes([0x89, 0xFE, 0x00, 0x7E]) + KEY + bytes(126),
     "close of 126 bytes": bytes([0x88, 0xFE, 0x00, 0x7E]) + KEY + bytes(126),
-    "64-bit length with the top bit set": bytes([0x82, 0xFF]) + struct.pack("!Q", 1 << 63) + KEY,
+    "64-bit length with the top bit set": wire.header(wire.BINARY, 1 << 63, masked=True) + KEY,
 }
 
 
@@ -244,7 +246,7 @@ def test_decoder_masked_server_frame_is_an_error_for_a_client(ws):
 
 def test_decoder_refuses_big_frame_from_header_alone(ws):
     decoder = ws.frames.FrameDecoder(expect_masked=True, max_payload=1000)
-    decoder.feed(bytes([0x82, 0xFF]) + struct.pack("!Q", 1 << 40))  # no key, no payload yet
+    decoder.feed(wire.header(wire.BINARY, 1 << 40, masked=True))  # no key, no payload yet
     with pytest.raises(ws.ProtocolError) as info:
         decoder.next_frame()
     assert info.value.code == ws.CLOSE_TOO_BIG
@@ -279,7 +281,7 @@ def test_ping_gets_pong_with_same_payload(ws):
 
 def test_client_initiated_close(ws):
     conn = ws.connection.Connection()
-    events = conn.receive_data(client_frame(ws, ws.OPCODE_CLOSE, struct.pack("!H", 1000) + b"bye")
+    events = conn.receive_data(client_frame(ws, ws.OPCODE_CLOSE, wire.close_body(1000, "bye"))
                                + client_frame(ws, ws.OPCODE_TEXT, b"after close"))
     assert events == [ws.CloseReceived(1000, "bye")]
     assert [close_code(f) for f in sent_frames(ws, conn)] == [1000]
@@ -297,12 +299,12 @@ def test_empty_close_is_1005_and_answered_empty(ws):
 def test_server_initiated_close(ws):
     conn = ws.connection.Connection()
     conn.close(1001, "going away")
-    assert sent_frames(ws, conn) == [ws.Frame(ws.OPCODE_CLOSE, struct.pack("!H", 1001) + b"going away")]
+    assert sent_frames(ws, conn) == [ws.Frame(ws.OPCODE_CLOSE, wire.close_body(1001, "going away"))]
     assert conn.state is ws.State.CLOSING
     conn.send_text("not after a close")  # §5.5.1: no data frames after our Close
     assert conn.data_to_send() == b""
     assert conn.receive_data(client_frame(ws, ws.OPCODE_TEXT, b"still in flight")) == [ws.Message("still in flight")]
-    assert conn.receive_data(client_frame(ws, ws.OPCODE_CLOSE, struct.pack("!H", 1001))) == [ws.CloseReceived(1001, "")]
+    assert conn.receive_data(client_frame(ws, ws.OPCODE_CLOSE, wire.close_body(1001))) == [ws.CloseReceived(1001, "")]
     assert conn.data_to_send() == b""  # never two Close frames
     assert conn.state is ws.State.CLOSED
 
@@ -317,16 +319,16 @@ FAILURES = [
     ("orphan continuation", lambda ws: client_frame(ws, ws.OPCODE_CONTINUATION, b"x"), 1002, None),
     ("interleaved message", lambda ws: client_frame(ws, ws.OPCODE_TEXT, b"a", fin=False) + client_frame(ws, ws.OPCODE_BINARY, b"b"), 1002, None),
     ("1-byte close body", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, b"\x03"), 1002, None),
-    ("close code 1006", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, struct.pack("!H", 1006)), 1002, None),
-    ("close code 2999", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, struct.pack("!H", 2999)), 1002, None),
-    ("close code 5000", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, struct.pack("!H", 5000)), 1002, None),
+    ("close code 1006", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, wire.close_body(1006)), 1002, None),
+    ("close code 2999", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, wire.close_body(2999)), 1002, None),
+    ("close code 5000", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, wire.close_body(5000)), 1002, None),
     ("invalid UTF-8", lambda ws: client_frame(ws, ws.OPCODE_TEXT, b"\xff"), 1007, None),
     ("surrogate in UTF-8", lambda ws: client_frame(ws, ws.OPCODE_TEXT, b"\xed\xa0\x80"), 1007, None),
     ("overlong UTF-8", lambda ws: client_frame(ws, ws.OPCODE_TEXT, b"\xc0\xaf"), 1007, None),
     ("truncated UTF-8 across fragments", lambda ws: client_frame(ws, ws.OPCODE_TEXT, b"\xe2\x82", fin=False) + client_frame(ws, ws.OPCODE_CONTINUATION, b""), 1007, None),
-    ("close reason not UTF-8", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, struct.pack("!H", 1000) + b"\xff"), 1007, None),
+    ("close reason not UTF-8", lambda ws: client_frame(ws, ws.OPCODE_CLOSE, wire.close_body(1000) + b"\xff"), 1007, None),
     ("single frame over the limit", lambda ws: client_frame(ws, ws.OPCODE_BINARY, bytes(101)), 1009, 100),
-    ("header of a huge frame", lambda ws: bytes([0x82, 0xFF]) + struct.pack("!Q", 1 << 50), 1009, 100),
+    ("header of a huge frame", lambda ws: wire.header(wire.BINARY, 1 << 50, masked=True), 1009, 100),
     ("fragments over the limit", lambda ws: client_frame(ws, ws.OPCODE_TEXT, b"a" * 60, fin=False) + client_frame(ws, ws.OPCODE_CONTINUATION, b"a" * 60), 1009, 100),
 ]
 

@@ -1,0 +1,190 @@
+"""Ring 1, plain code called directly: ``origin_allowed`` on a table of tricky origins,
+``TokenBucket`` with a clock the check moves by hand (the clock is the learner's own parameter),
+``validate_message``, and the Redis connection counter against a real Redis."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from checker.api import CheckFailed, Context
+
+from .support import SCENARIO, ensure_django
+
+ALLOWED = ["http://127.0.0.1:8000", "https://chat.example.com"]
+
+ORIGIN_TABLE = [
+    ("http://127.0.0.1:8000", True, "the page's own origin"),
+    ("HTTP://127.0.0.1:8000", True, "the scheme in capitals (schemes are case-insensitive)"),
+    ("https://chat.example.com", True, "an allowed https origin"),
+    ("https://CHAT.Example.com", True, "the host in capitals (host names are case-insensitive)"),
+    ("https://chat.example.com:443", True, "https's default port written out (same origin)"),
+    (None, False, "no Origin header at all"),
+    ("", False, "an empty Origin"),
+    ("null", False, "'null' (sandboxed iframes, file:// pages)"),
+    ("http://127.0.0.1:8001", False, "another port"),
+    ("https://127.0.0.1:8000", False, "https instead of http"),
+    ("http://127.0.0.1", False, "no port (that is port 80)"),
+    ("http://127.0.0.1.evil.example:8000", False, "a host that merely starts with 127.0.0.1"),
+    ("http://127.0.0.1:8000.evil.example", False, "a host that starts with '127.0.0.1:8000'"),
+    ("http://127.0.0.1:8000@evil.example", False, "user info before another host (the host is evil.example)"),
+    ("https://chat.example.com.evil.example", False, "an allowed host as a prefix of another"),
+    ("https://evilchat.example.com", False, "an allowed host as a suffix of another"),
+    ("https://sub.chat.example.com", False, "a subdomain"),
+    ("http://chat.example.com", False, "http where only https is allowed"),
+    ("https://chat.example.com:8443", False, "another port on an allowed host"),
+    ("ws://127.0.0.1:8000", False, "a ws:// 'origin' (pages have http(s) origins)"),
+]
+
+
+
+def check_origin_allowed(ctx: Context) -> None:
+    security = ctx.import_learner("security")
+    wrong = []
+    for origin, expected, what in ORIGIN_TABLE:
+        ctx.step(f"origin_allowed({origin!r}, {ALLOWED})")
+        got = security.origin_allowed(origin, list(ALLOWED))
+        if bool(got) != expected or not isinstance(got, bool):
+            wrong.append(f"  {origin!r} ({what}): returned {got!r}, expected {expected}")
+    if wrong:
+        raise CheckFailed(f"origin_allowed(origin, {ALLOWED}) was wrong for {len(wrong)} of {len(ORIGIN_TABLE)} "
+                          "origins:\n" + "\n".join(wrong[:6]) +
+                          "\nCompare (scheme, host, port) exactly, after urllib.parse.urlsplit; never startswith/in.")
+
+
+
+def check_token_bucket(ctx: Context) -> None:
+    security = ctx.import_learner("security")
+    clock = _Clock()
+    ctx.step("TokenBucket(rate=4, burst=3, clock=clock)")
+    bucket = security.TokenBucket(4, 3, clock=clock)
+
+    def expect(pattern: list[bool], when: str) -> None:
+        got = [bucket.allow() for _ in pattern]
+        if got != pattern:
+            raise CheckFailed(f"TokenBucket(rate=4/s, burst=3): {when}, allow() x{len(pattern)} returned {got}; "
+                              f"expected {pattern}.")
+
+    ctx.step("a full bucket lets a burst of 3 through, then refuses")
+    expect([True, True, True, False, False], "with no time passing")
+    clock.now += 0.125
+    expect([False], "0.125 s later (half a token)")
+    clock.now += 0.125
+    expect([True, False], "0.125 s more (a whole token: a refused call must not have spent the half)")
+    clock.now += 100
+    expect([True, True, True, False], "100 s later (the bucket holds at most burst=3)")
+    clock.now -= 50
+    expect([False], "after the clock went back 50 s (no tokens from a backwards clock)")
+    clock.now += 0.5
+    got = bucket.allow()
+    if got is not True:
+        raise CheckFailed("after the clock went back and then forward 0.5 s (2 tokens at 4/s), allow() returned "
+                          f"{got!r}; expected True. Remember the clock's reading each time, even when it went back.")
+    for rate, burst in ((0, 3), (-1, 3), (4, 0)):
+        ctx.step(f"TokenBucket(rate={rate}, burst={burst}) must raise ValueError")
+        try:
+            security.TokenBucket(rate, burst, clock=clock)
+        except ValueError:
+            continue
+        raise CheckFailed(f"TokenBucket(rate={rate}, burst={burst}) was accepted; raise ValueError (a bucket that "
+                          "never refills or never holds a token is a configuration mistake).")
+
+
+
+def check_validate_message(ctx: Context) -> None:
+    security = ctx.import_learner("security")
+    for data, expected in [('{"type": "message", "text": "hi"}', "hi"),
+                           ('{"type": "message", "text": "  spaced  ", "x": 1}', "spaced"),
+                           (json.dumps({"type": "message", "text": "é" * 50}, ensure_ascii=False), "é" * 50)]:
+        ctx.step(f"validate_message({data!r:.50}, 100)")
+        got = security.validate_message(data, 100)
+        if got != expected:
+            raise CheckFailed(f"validate_message({data!r:.60}, 100) returned {got!r:.60}; expected {expected!r:.60}.")
+    big = json.dumps({"type": "message", "text": "x" * 200})
+    ctx.step("validate_message(a 213-character frame, 100)")
+    try:
+        security.validate_message(big, 100)
+    except security.MessageTooLarge:
+        pass
+    except security.InvalidMessage:
+        raise CheckFailed("a 213-character frame with max_length=100 raised InvalidMessage; raise MessageTooLarge "
+                          "(the consumer closes the connection for it).") from None
+    else:
+        raise CheckFailed("a 213-character frame with max_length=100 was accepted; raise MessageTooLarge.")
+    ctx.step("validate_message(<50,000 characters of not-JSON>, 100)")
+    try:
+        security.validate_message("[" * 50_000, 100)
+    except security.MessageTooLarge:
+        pass
+    except Exception as exc:  # noqa: BLE001 - what the learner's function raised
+        raise CheckFailed(f"50,000 characters of '[' raised {type(exc).__name__}; expected MessageTooLarge. Check "
+                          "the size BEFORE json.loads: parsing an oversized frame is the cost you are avoiding.") from None
+    for data, what in [(None, "a binary frame (None)"), ("{oops", "not JSON"), ("[1]", "a JSON array"),
+                       ('{"type": "shout", "text": "hi"}', "another type"), ('{"type": "message"}', "no text"),
+                       ('{"type": "message", "text": 5}', "a number as text"),
+                       ('{"type": "message", "text": "   "}', "only spaces")]:
+        ctx.step(f"validate_message({data!r}, 100) ({what})")
+        try:
+            got = security.validate_message(data, 100)
+        except security.MessageTooLarge:
+            raise CheckFailed(f"{what} raised MessageTooLarge; it is small: raise InvalidMessage.") from None
+        except security.InvalidMessage as problem:
+            if not str(problem).strip():
+                raise CheckFailed(f"{what}: InvalidMessage() has no text; say why (the sender sees it).") from None
+            continue
+        except Exception as exc:  # noqa: BLE001
+            raise CheckFailed(f"validate_message({data!r}, 100) ({what}) raised {type(exc).__name__}: {exc}; "
+                              "raise InvalidMessage('why') instead.") from None
+        raise CheckFailed(f"validate_message({data!r}, 100) ({what}) returned {got!r}; raise InvalidMessage.")
+
+
+
+def check_count_connections(ctx: Context) -> None:
+    ensure_django()
+    consumers = ctx.import_learner("consumers")
+    url = ctx.redis().url
+    user, other = f"u-{uuid.uuid4().hex[:8]}", f"v-{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(url, decode_responses=True)
+        try:
+            got = []
+            for _ in range(3):
+                ctx.step(f"count_connection(redis, {user!r}, ttl=60)")
+                got.append(await consumers.count_connection(client, user, 60))
+            if got != [1, 2, 3]:
+                raise CheckFailed(f"count_connection returned {got} for three connections; expected [1, 2, 3] "
+                                  "(redis.incr returns the new value).")
+            first = await consumers.count_connection(client, other, 60)
+            if first != 1:
+                raise CheckFailed(f"another user's first connection was counted as {first}; each user needs a key of "
+                                  "its own (connections_key(user_id)).")
+            ttl = await client.ttl(consumers.connections_key(user))
+            if not 0 < ttl <= 60:
+                raise CheckFailed(f"the key {consumers.connections_key(user)!r} has TTL {ttl}; set one (redis.expire) "
+                                  "so a crashed process's counts do not lock a user out forever.")
+            ctx.step(f"release_connection(redis, {user!r})")
+            left = await consumers.release_connection(client, user)
+            stored = await client.get(consumers.connections_key(user))
+            if left != 2 or str(stored) != "2":
+                raise CheckFailed(f"after one release, release_connection returned {left!r} and Redis holds {stored!r};"
+                                  " expected 2 (redis.decr).")
+        finally:
+            await client.aclose()
+
+    ctx.run_async(scenario, timeout=SCENARIO)
+
+
+
+# -- helpers ---------------------------------------------------------------------------------
+class _Clock:
+    """A clock the check moves by hand: ``clock()`` is the time, ``clock.now += 0.5`` moves it."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
