@@ -1,7 +1,7 @@
 """Lesson 03 benchmark: how fast is the hand-written WebSocket code? Prints; asserts nothing.
 
-    .venv/bin/python bench/ws_frames.py                       # the reference solution
-    .venv/bin/python bench/ws_frames.py --exercise-dir exercises/03-websocket-handshake
+    .venv/bin/python bench/03_ws_frames.py                       # the reference solution
+    .venv/bin/python bench/03_ws_frames.py --exercise-dir exercises/03-websocket-handshake
 
 Measures: mask() throughput, encode_frame + FrameDecoder for several payload sizes, the
 Connection's messages per second, and echo round trips through the asyncio server with the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import statistics
 import sys
@@ -19,6 +20,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from checker.probes import wire  # noqa: E402
+from checker.probes import ws as ws_client  # noqa: E402
+from workshop import paths  # noqa: E402
+from workshop.launch import Ports  # noqa: E402
+
 SLUG = "03-websocket-handshake"
 
 
@@ -35,14 +44,22 @@ def timed(fn, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--exercise-dir", type=Path, default=REPO / "solutions" / SLUG)
+    parser.add_argument("--exercise-dir", type=Path, default=paths.exercise_dir(paths.SOLUTIONS, SLUG))
+    parser.add_argument("--rounds", type=int, default=200, help="echo round trips per size (default 200)")
     args = parser.parse_args()
-    sys.path[:0] = [str(args.exercise_dir.resolve()), str(REPO / "lessons" / SLUG)]
+    exercise_dir = args.exercise_dir.resolve()
+    spec = importlib.util.spec_from_file_location("lesson03_launch", paths.lesson_dir(SLUG) / "launch.py")
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    site = launcher.launch(exercise_dir, Ports.free(*launcher.PORTS), max_message_size=1 << 21)
+    with site:  # the launcher also puts the lesson and exercise folders on sys.path
+        measure(args, site.extras["server"])
+
+
+def measure(args, server) -> None:
     import connection
     import frames
-    import handshake
-    from ws_common import OPCODE_BINARY, OPCODE_TEXT, Frame
-    from ws_server import ServerThread
+    from ws_common import OPCODE_BINARY, Frame
 
     print(f"code: {args.exercise_dir}   python {sys.version.split()[0]}   cpus {os.cpu_count()}")
     key = os.urandom(4)
@@ -69,28 +86,25 @@ def main() -> None:
         print(f"  {n:>8} bytes  {t * 1e6:9.1f} µs")
 
     print("\nConnection.receive_data, 1000 small text messages in one chunk:")
-    burst = b"".join(frames.encode_frame(Frame(OPCODE_TEXT, b"hello %d" % i), key) for i in range(1000))
+    burst = b"".join(wire.wire(wire.TEXT, b"hello %d" % i, key=key) for i in range(1000))
     t = timed(lambda: connection.Connection().receive_data(burst), 5)
     print(f"  {t * 1e3:.2f} ms  ({1000 / t:,.0f} messages/s)")
 
-    print("\necho round trips through ws_server with the websockets client (median of 200):")
+    print(f"\necho round trips through ws_server with the websockets client (median of {args.rounds}):")
 
     async def echo(url: str) -> None:
-        from websockets.asyncio.client import connect
-
-        async with connect(url, max_size=None) as ws:
+        async with ws_client.connect(url, timeout=10, max_size=None) as client:
             for n in (10, 65536, 1 << 20):
                 payload = os.urandom(n)
                 times = []
-                for _ in range(200 if n < 1 << 20 else 20):
+                for _ in range(args.rounds if n < 1 << 20 else max(1, args.rounds // 10)):
                     start = time.perf_counter()
-                    await ws.send(payload)
-                    assert await ws.recv() == payload
+                    await client.send(payload)
+                    assert await ws_client.recv(client, timeout=10) == payload
                     times.append(time.perf_counter() - start)
                 print(f"  {n:>8} bytes  {statistics.median(times) * 1e3:8.3f} ms")
 
-    with ServerThread(handshake, connection, max_message_size=1 << 21) as server:
-        asyncio.run(echo(server.ws_url("/echo")))
+    asyncio.run(echo(server.ws_url("/echo")))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
     python -m checker serve 03        run lesson 03's demo with your code
     python -m checker watch 03        grade 03 again each time you save one of its files
     python -m checker room DIR --csv scores.csv   instructors: grade every learner folder in DIR
+    python -m checker room serve      instructors: the live room, a dashboard learners report to
     python -m checker doctor          is this laptop ready for the workshop?
     python -m checker join URL CODE   share your gradings with the instructor's live room (leave: stop)
     python -m checker solution 03     the reference beside your code, once 03 passes

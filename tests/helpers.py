@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -53,3 +54,39 @@ def live_processes(pids) -> list[int]:
         if state != "Z":
             alive.append(pid)
     return alive
+
+
+@contextlib.contextmanager
+def modules_from(folders, names):
+    """Import ``names`` from ``folders`` (first on ``sys.path``); restore ``sys.path`` and ``sys.modules`` after.
+
+    Lessons name their modules plainly (``frames``, ``sse``), so a test that imports one lesson's
+    files must not leave them behind for the next lesson's test.
+    """
+    saved_path = list(sys.path)
+    saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    sys.path[:0] = [str(folder) for folder in folders]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+
+
+def read_until(proc: subprocess.Popen, pattern: str, seconds: float) -> str:
+    """Lines of ``proc``'s stdout until one matches ``pattern`` (or fail with what was printed)."""
+    import re
+    import time
+
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if re.search(pattern, line):
+            return "".join(seen)
+    raise AssertionError(f"no line matching {pattern!r} within {seconds} s; got:\n{''.join(seen)}")

@@ -1,13 +1,16 @@
-"""Lesson 00: each classic asyncio mistake, planted in a copy of the solution, fails its check with advice.
+"""Lesson 00: each classic asyncio mistake, planted in a copy of the solution, fails *its* check with advice.
 
-The generic tests already grade the solution (100 %) and the stubs (all fail); these make sure
-the checks catch the *plausible wrong* answers, which is what a learner actually writes.
+The mistakes are the lesson's mutation list (``tests/mutations/00.toml``, which
+``tests/test_mutations.py`` also plants); here each must fail the check it belongs to, say what is
+wrong in words (``says``), and leave the other checks passing.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -15,53 +18,24 @@ from tests.helpers import checker_json, copy_tree
 from workshop import paths
 
 SLUG = "00-asyncio-primer"
-
-MISTAKES = {
-    "time.sleep in a coroutine": (
-        "    await asyncio.sleep(delay)\n", "    import time\n    time.sleep(delay)\n",
-        "greet_later", "kept the event loop to itself"),
-    "a plain def": (
-        "async def greet_later(name: str, delay: float) -> str:", "def greet_later(name: str, delay: float) -> str:",
-        "greet_later", "must be a coroutine function"),
-    "jobs awaited one after the other": (
-        "    return list(await asyncio.gather(*(job() for job in jobs)))\n",
-        "    return [await job() for job in jobs]\n", "run_all", "one after the other"),
-    "a timeout that swallows every error": (
-        "    except TimeoutError:\n        return default\n", "    except Exception:\n        return default\n",
-        "within", "only a *timeout*"),
-    "a timeout that leaves the job running": (
-        "    try:\n        return await asyncio.wait_for(job(), seconds)\n    except TimeoutError:\n        return default\n",
-        "    task = asyncio.ensure_future(job())\n    done, _ = await asyncio.wait([task], timeout=seconds)\n"
-        "    return task.result() if done else default\n", "within", "was not cancelled"),
-    "losers cancelled but not awaited": (
-        "        await asyncio.gather(*tasks, return_exceptions=True)\n", "", "first_done", "had not happened"),
-    "waiting for every job": (
-        "return_when=asyncio.FIRST_COMPLETED", "return_when=asyncio.ALL_COMPLETED", "first_done",
-        "did not return although one job had finished"),
-    "a blocking call on the loop": (
-        "    return await asyncio.to_thread(function, *args)\n", "    return function(*args)\n",
-        "off_the_loop", "stood still"),
-}
+MUTATIONS = tomllib.loads((Path(__file__).parent / "mutations" / "00.toml").read_text(encoding="utf-8"))["mutation"]
 
 
-@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+@pytest.mark.parametrize("mistake", MUTATIONS, ids=[m["why"][:40] for m in MUTATIONS])
 def test_a_classic_mistake_fails_its_check_with_advice(mistake, tmp_path, state_dir):
-    old, new, check, words = MISTAKES[mistake]
     tree = copy_tree(paths.SOLUTIONS, tmp_path / "tree", [SLUG])
-    primer = tree / SLUG / "primer.py"
+    primer = tree / SLUG / mistake["file"]
     source = primer.read_text()
-    assert source.count(old) == 1, f"the solution changed: update the mistake {mistake!r}"
-    changed = source.replace(old, new)
-    if mistake == "a plain def":  # `await` is not allowed in a plain function
-        changed = changed.replace("    await asyncio.sleep(delay)\n", "    import time\n    time.sleep(delay)\n")
-    primer.write_text(changed)
+    assert source.count(mistake["find"]) == 1, f"the solution changed: update the mistake {mistake['why']!r}"
+    primer.write_text(source.replace(mistake["find"], mistake["replace"]))
     code, document = checker_json("00", "--target", str(tree), env=state_dir)
     checks = {c["name"]: c for c in document["exercises"][0]["checks"]}
+    failed = checks[mistake["check"]]
     assert code == 1
-    assert checks[check]["status"] == "fail", checks[check]
-    assert words in checks[check]["message"], checks[check]["message"]
-    assert "Traceback" not in checks[check]["message"]
-    others = {name: c["status"] for name, c in checks.items() if name != check}
+    assert failed["status"] == "fail", failed
+    assert mistake["says"] in failed["message"], failed["message"]
+    assert "Traceback" not in failed["message"] and failed["hint"]
+    others = {name: c["status"] for name, c in checks.items() if name != mistake["check"]}
     assert set(others.values()) <= {"pass"}, others
 
 

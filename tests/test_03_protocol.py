@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.probes import wire
+from tests.helpers import modules_from
 
 REPO = Path(__file__).resolve().parent.parent
 SLUG = "03-websocket-handshake"
@@ -32,19 +32,11 @@ FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 @pytest.fixture(scope="module")
 def ws():
     """The solution's modules, imported from their folders; sys.path/sys.modules restored after."""
-    saved_path = list(sys.path)
-    saved_modules = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
-    sys.path[:0] = [str(folder) for folder in FOLDERS]
-    try:
+    with modules_from(FOLDERS, MODULES):
         mods = {name: importlib.import_module(name) for name in MODULES[:4]}
         for name, module in mods.items():
             assert Path(module.__file__).parent in FOLDERS, f"{name} came from {module.__file__}"
         yield SimpleNamespace(**mods, **{name: getattr(mods["ws_common"], name) for name in dir(mods["ws_common"]) if not name.startswith("_")})
-    finally:
-        for name in MODULES:
-            sys.modules.pop(name, None)
-        sys.modules.update(saved_modules)
-        sys.path[:] = saved_path
 
 
 def client_frame(ws, opcode, payload=b"", fin=True):
@@ -314,6 +306,7 @@ FAILURES = [
     ("unmasked client frame", lambda ws: bytes.fromhex("810548656c6c6f"), 1002, None),
     ("RSV bits", lambda ws: bytes([0xF1, 0x80]) + KEY, 1002, None),
     ("unknown opcode", lambda ws: bytes([0x84, 0x80]) + KEY, 1002, None),
+    ("64-bit length with its top bit set", lambda ws: wire.header(wire.BINARY, (1 << 63) | 5, masked=True) + KEY + bytes(5), 1002, None),
     ("fragmented ping", lambda ws: client_frame(ws, ws.OPCODE_PING, b"x", fin=False), 1002, None),
     ("oversized ping", lambda ws: client_frame(ws, ws.OPCODE_PING, bytes(126)), 1002, None),
     ("orphan continuation", lambda ws: client_frame(ws, ws.OPCODE_CONTINUATION, b"x"), 1002, None),
@@ -342,6 +335,14 @@ def test_connection_failures(ws, name, build, code, limit):
     assert [f.opcode for f in sent] == [ws.OPCODE_CLOSE] and close_code(sent[0]) == code
     assert conn.state is ws.State.CLOSED and conn.failure.code == code
     assert conn.receive_data(client_frame(ws, ws.OPCODE_TEXT, b"ignored")) == [] and conn.data_to_send() == b""
+
+
+def test_limit_is_per_message(ws):
+    """The size counter starts again at 0 for each message (§10.4's limit is on one message)."""
+    conn = ws.connection.Connection(max_message_size=100)
+    one = client_frame(ws, ws.OPCODE_TEXT, b"a" * 40, fin=False) + client_frame(ws, ws.OPCODE_CONTINUATION, b"a" * 40)
+    assert conn.receive_data(one * 3) == [ws.Message("a" * 80)] * 3
+    assert conn.state is ws.State.OPEN
 
 
 def test_limit_is_inclusive(ws):
@@ -410,7 +411,7 @@ def test_connection_never_raises(ws, chunks):
     """Whatever arrives (garbage, or frames valid and invalid), receive_data returns events or fails with a Close."""
     conn = ws.connection.Connection(max_message_size=500)
     for chunk in chunks:
-        data = chunk if isinstance(chunk, bytes) else ws.frames.encode_frame(ws.Frame(chunk[0], chunk[1], chunk[2]), KEY)
+        data = chunk if isinstance(chunk, bytes) else client_frame(ws, chunk[0], chunk[1], fin=chunk[2])
         before = conn.state
         events = conn.receive_data(data)
         assert all(isinstance(e, (ws.Message, ws.Ping, ws.Pong, ws.CloseReceived)) for e in events)

@@ -80,7 +80,7 @@ def test_sys_exit_in_a_function_is_an_error_and_grading_goes_on(tmp_path, state_
 
 
 def test_a_hard_crash_is_an_error_and_the_next_checks_still_run(tmp_path, state_dir):
-    target = _broken(tmp_path, "    \"\"\"Short poll: answer at once with the messages after ``?after=``.\"\"\"",
+    target = _broken(tmp_path, "    return _answer(messages_after(board.messages(), cursor), cursor)",
                      "    import os\n    os._exit(7)")
     code, document = _grade(target, env=state_dir)
     checks = _checks(document)

@@ -285,6 +285,9 @@ def test_every_slide_shows_text_that_fits(deck, opened):
                     const r = e.getBoundingClientRect();
                     return r.width > 0 && r.height > 0 && r.right > edge + 1;
                 }).map(e => `${label(e)} ends ${Math.round(e.getBoundingClientRect().right - edge)} px past it`);
+                // Code blocks clip what does not fit (overflow: hidden): a line cut off at the right.
+                const clipped = [...s.querySelectorAll('pre')].filter(e => e.scrollWidth > e.clientWidth + 1)
+                    .map(e => `${label(e)} is ${e.scrollWidth - e.clientWidth} px too narrow for its longest line`);
                 // Inline code broken over two lines: its boxes start at different heights.
                 const broken = [...s.querySelectorAll('code')].filter(e => !e.closest('pre')).filter(e => {
                     const tops = [...e.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top));
@@ -292,7 +295,7 @@ def test_every_slide_shows_text_that_fits(deck, opened):
                 }).map(label);
                 return {index: Reveal.getIndices().h, text: text.length,
                         visible: style.display !== 'none' && style.visibility !== 'hidden',
-                        height: s.scrollHeight, limit: Reveal.getConfig().height, wide, broken,
+                        height: s.scrollHeight, limit: Reveal.getConfig().height, wide: wide.concat(clipped), broken,
                         title: (s.querySelector('h1,h2,h3') || {}).textContent || ''};
             }""", index)
         if info["index"] != index:
@@ -307,7 +310,7 @@ def test_every_slide_shows_text_that_fits(deck, opened):
         if info["broken"]:
             problems.append(f"slide {index + 1} {info['title']!r}: inline code split over two lines: "
                             + "; ".join(info["broken"][:3]))
-    assert problems == []
+    assert not problems, "slides that do not fit:\n" + "\n".join(problems)
 
 
 def test_every_slide_has_speaker_notes(deck, opened):

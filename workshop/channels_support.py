@@ -119,3 +119,15 @@ def ensure_schema(settings_module: str) -> None:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     _migrated.add(name)
+
+
+def refuse_websockets(problem: str):
+    """An ASGI app that refuses every WebSocket handshake, printing ``problem`` (a learner file that
+    will not load): the page still loads and says why, instead of the whole server failing."""
+
+    async def refused(scope, receive, send):
+        await receive()  # websocket.connect
+        print(f"WebSocket REJECT {scope['path']}: {problem}", file=sys.stderr, flush=True)
+        await send({"type": "websocket.close", "code": 1011})  # before accept: HTTP 403 to the client
+
+    return refused

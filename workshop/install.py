@@ -64,13 +64,24 @@ def classify(output: str) -> str:
     return UNKNOWN
 
 
-def requirements(root: Path = ROOT, extras: tuple[str, ...] = ("uwsgi",)) -> list[str]:
-    """The pinned requirements of ``pyproject.toml`` (with ``extras``) and its build requirements."""
-    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    pins = list(project["project"]["dependencies"])
+def pinned(root: Path = ROOT, extras: tuple[str, ...] = ("uwsgi",)) -> list[str]:
+    """The pinned requirements of ``pyproject.toml``, with those of ``extras``."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = list(project["dependencies"])
     for extra in extras:
-        pins += project["project"].get("optional-dependencies", {}).get(extra, [])
-    return pins + list(project["build-system"]["requires"])
+        pins += project.get("optional-dependencies", {}).get(extra, [])
+    return pins
+
+
+def requirements(root: Path = ROOT) -> list[str]:
+    """Everything an offline install may need: the pins (uWSGI's too) and the build tools.
+
+    The build tools are the project's ``[build-system]`` requirements (for ``pip install -e .``)
+    and ``wheel``, which pip needs to build a source archive that has no ``pyproject.toml``
+    (uWSGI's, on a laptop whose platform the wheelhouse has no uWSGI wheel for).
+    """
+    build = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+    return pinned(root) + list(build) + ["wheel"]
 
 
 def _is_uwsgi(requirement: str) -> bool:

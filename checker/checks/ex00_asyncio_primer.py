@@ -16,6 +16,10 @@ import threading
 from checker.api import CheckFailed, Context
 from checker.checks import register
 
+#: Seconds a probe may take in all (``ctx.run_async`` scales them like every wait): one with a
+#: single step, one whose steps include a deliberate time limit of the learner's function.
+QUICK, SLOW = 2.0, 3.0
+
 
 def _primer(ctx: Context, name: str):
     """The learner's function ``name``, refused with advice when it is not ``async def``."""
@@ -46,7 +50,7 @@ def check_greet_later(ctx: Context) -> None:
         return finished_first, await task
 
     ctx.step(f"greet_later('ada', {delay:.2f}) beside a probe task")
-    finished_first, result = ctx.run_async(probe, timeout=2)
+    finished_first, result = ctx.run_async(probe, timeout=QUICK)
     if result != "hello, ada":
         raise CheckFailed(f"greet_later('ada', ...) returned {result!r}; expected 'hello, ada'.")
     if finished_first:
@@ -68,7 +72,7 @@ def check_run_all(ctx: Context) -> None:
         return await _bounded(ctx, run_all(jobs), 2, "run_all did not return within the time limit.")
 
     ctx.step("run_all on four jobs that finish in reverse order")
-    got = ctx.run_async(in_order, timeout=3)
+    got = ctx.run_async(in_order, timeout=SLOW)
     if got != list(range(count)):
         raise CheckFailed(f"run_all returned {got!r}; expected {list(range(count))} (each job's result, in the "
                           "order of the jobs, whatever order they finish in).")
@@ -89,7 +93,7 @@ def check_run_all(ctx: Context) -> None:
         return await run_all([lambda n=n: job(n) for n in range(count)])
 
     ctx.step("run_all on four jobs that each wait until all four have started")
-    ctx.run_async(together, timeout=3)
+    ctx.run_async(together, timeout=SLOW)
 
     async def failing():
         async def broken():
@@ -104,7 +108,7 @@ def check_run_all(ctx: Context) -> None:
         return False
 
     ctx.step("run_all with a job that raises LookupError")
-    if not ctx.run_async(failing, timeout=2):
+    if not ctx.run_async(failing, timeout=QUICK):
         raise CheckFailed("run_all returned although a job raised LookupError; let the job's exception propagate.")
 
 
@@ -118,7 +122,7 @@ def check_within(ctx: Context) -> None:
         return 42
 
     ctx.step("within(a job that returns 42 at once, ...)")
-    got = ctx.run_async(lambda: within(quick, limit, "late"), timeout=2)
+    got = ctx.run_async(lambda: within(quick, limit, "late"), timeout=QUICK)
     if got != 42:
         raise CheckFailed(f"within(quick job, {limit:.2f} s, 'late') returned {got!r}; expected 42, the job's result.")
 
@@ -142,7 +146,7 @@ def check_within(ctx: Context) -> None:
         return late, default, when_returned
 
     ctx.step(f"within(a job that never ends, {limit:.2f} s, 'late')")
-    late, default, when_returned = ctx.run_async(slow_case, timeout=3)
+    late, default, when_returned = ctx.run_async(slow_case, timeout=SLOW)
     if late != "late" or default is not None:
         raise CheckFailed(f"after the time limit within returned {late!r} (and {default!r} without a default); "
                           "expected the default: 'late', then None.")
@@ -160,7 +164,7 @@ def check_within(ctx: Context) -> None:
             return "raised"
 
     ctx.step("within(a job that raises LookupError, ...)")
-    got = ctx.run_async(error_case, timeout=2)
+    got = ctx.run_async(error_case, timeout=QUICK)
     if got != "raised":
         raise CheckFailed(f"within returned {got!r} for a job that raised LookupError; only a *timeout* gives the "
                           "default. Catch TimeoutError, nothing wider.")
@@ -185,20 +189,24 @@ def check_first_done(ctx: Context) -> None:
             raise result
         return result
 
-    async def race(result):
-        log.clear()
-        jobs = [lambda: never("A"), lambda: winner(result), lambda: never("B")]
+    async def direct(jobs):
+        """first_done's answer, and the log *at the moment it returned* (no other await in between)."""
         try:
-            got = await _bounded(ctx, first_done(jobs), 2,
-                                 "first_done did not return although one job had finished (the others wait forever): "
-                                 "asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED) returns after the first.")
+            got = await first_done(jobs)
         except LookupError:
             got = "raised"
         return got, sorted(log)
 
+    async def race(result):
+        log.clear()
+        jobs = [lambda: never("A"), lambda: winner(result), lambda: never("B")]
+        return await _bounded(ctx, direct(jobs), 2,
+                              "first_done did not return although one job had finished (the others wait forever): "
+                              "asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED) returns after the first.")
+
     expected = ["A cancelled", "A cleaned up", "B cancelled", "B cleaned up"]
     ctx.step("first_done(never, winner, never)")
-    got, log_at_return = ctx.run_async(race, "won", timeout=3)
+    got, log_at_return = ctx.run_async(race, "won", timeout=SLOW)
     if got != "won":
         raise CheckFailed(f"first_done returned {got!r}; expected 'won', the result of the job that finished first.")
     if log_at_return != expected:
@@ -207,7 +215,7 @@ def check_first_done(ctx: Context) -> None:
                           "pending task, then await them (asyncio.gather(*pending, return_exceptions=True)) so their "
                           "clean-up has finished.")
     ctx.step("first_done(never, a job that raises LookupError, never)")
-    got, log_at_return = ctx.run_async(race, LookupError("first"), timeout=3)
+    got, log_at_return = ctx.run_async(race, LookupError("first"), timeout=SLOW)
     if got != "raised":
         raise CheckFailed(f"first_done returned {got!r} when the first job to finish raised LookupError; raise it "
                           "(task.result() does).")
@@ -218,7 +226,7 @@ def check_first_done(ctx: Context) -> None:
 def check_off_the_loop(ctx: Context) -> None:
     off_the_loop = _primer(ctx, "off_the_loop")
     ctx.step("off_the_loop(pow, 2, 10)")
-    got = ctx.run_async(off_the_loop, pow, 2, 10, timeout=2)
+    got = ctx.run_async(off_the_loop, pow, 2, 10, timeout=QUICK)
     if got != 1024:
         raise CheckFailed(f"off_the_loop(pow, 2, 10) returned {got!r}; expected 1024 (function(*args)).")
     limit = ctx.timeout(1)
@@ -236,7 +244,7 @@ def check_off_the_loop(ctx: Context) -> None:
         return ident == threading.get_ident(), in_time
 
     ctx.step("off_the_loop(a blocking function that the loop must release)")
-    on_loop_thread, in_time = ctx.run_async(probe, timeout=3)
+    on_loop_thread, in_time = ctx.run_async(probe, timeout=SLOW)
     if on_loop_thread or not in_time:
         raise CheckFailed(f"the event loop stood still for {limit:.1f} s while the blocking function ran"
                           + (" on the loop's own thread" if on_loop_thread else "")

@@ -29,10 +29,12 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from checker.pipeline import timeout_scale
+
 JOIN_FILE = "room-join.json"
 QUEUE_FILE = "room-queue.json"
-BUDGET = 1.0  # seconds a grading waits, in all, for the dashboard
-REQUEST_TIMEOUT = 0.8  # per socket operation; the thread is abandoned after BUDGET anyway
+BUDGET = 1.0  # seconds a grading waits, in all, for the dashboard (times CHECKER_TIMEOUT_SCALE)
+REQUEST_TIMEOUT = 0.8  # per socket operation; the thread is abandoned after the budget anyway
 SHARED = "exercise number, check names and statuses, score, hint rung reached, time of grading"
 
 
@@ -173,7 +175,7 @@ def _send(folder: Path, config: dict, outcome: dict) -> None:
     statuses = _read(folder / QUEUE_FILE).get("statuses", {})
     payload = {"learner": config["learner"], "name": config["name"], "statuses": list(statuses.values())}
     try:
-        post(config["url"], "api/status", config["code"], payload, REQUEST_TIMEOUT)
+        post(config["url"], "api/status", config["code"], payload, REQUEST_TIMEOUT * timeout_scale())
     except Refused as err:
         why = "the join code is no longer valid: join again" if err.status == 403 else str(err)
         outcome["result"] = f"queued: the dashboard refused it: {why}"
@@ -192,12 +194,12 @@ def _send(folder: Path, config: dict, outcome: dict) -> None:
     _note(folder, last_problem=outcome["result"][len("queued: "):])
 
 
-def _report(updates_of, state_dir: Path | None, budget: float, say) -> str:
+def _report(updates_of, state_dir: Path | None, budget: float | None, say) -> str:
     """Queue ``updates_of(folder)`` and send, waiting at most ``budget`` s; never raises.
 
     ``say`` (``print``, or ``None`` for ``--json``) gets one line, so a learner who shares
     sees it at every grading."""
-    outcome = _deliver(updates_of, state_dir, budget)
+    outcome = _deliver(updates_of, state_dir, BUDGET * timeout_scale() if budget is None else budget)
     if say is not None and outcome != "off":
         try:
             say(f"Live room: {'status sent' if outcome == 'delivered' else outcome} "
@@ -233,7 +235,7 @@ def _hint_rungs(folder: Path) -> dict[str, int]:
     return rungs
 
 
-def report_results(results, state_dir: Path | None = None, budget: float = BUDGET, say=None) -> str:
+def report_results(results, state_dir: Path | None = None, budget: float | None = None, say=None) -> str:
     """After a grading: share ``results`` if this laptop joined a room. ``"off"``, ``"delivered"``
     or ``"queued: why"`` (the status goes with the next grading)."""
     def updates(folder: Path) -> list[dict]:
@@ -243,7 +245,7 @@ def report_results(results, state_dir: Path | None = None, budget: float = BUDGE
     return _report(updates, state_dir, budget, say)
 
 
-def report_hint(exercise: str, state_dir: Path | None = None, budget: float = BUDGET, say=None) -> str:
+def report_hint(exercise: str, state_dir: Path | None = None, budget: float | None = None, say=None) -> str:
     """After ``python -m checker hint NN`` (hints.json saved): share the highest rung now reached."""
     def updates(folder: Path) -> list[dict]:
         return [{"exercise": exercise, "hint_rung": _hint_rungs(folder).get(exercise, 0), "time": time.time()}]

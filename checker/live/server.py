@@ -110,7 +110,7 @@ def run(argv: list[str]) -> int:
         site.add(dashboard)
         dashboard.start()
 
-    layer = "Redis channel layer" if found else "in-memory channel layer (no redis-server found)"
+    layer = "Redis channel layer" if found else "in-memory channel layer" + ("" if args.no_redis else ", no redis-server found")
     banner = "\n".join([
         f"Live room on http://{local}:{args.port}/ ({layer})",
         f"  Join code: {code}",

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",  # checks Host against ALLOWED_HOSTS on every request
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 SECURE_REFERRER_POLICY = "no-referrer"  # the instructor's URL carries the token

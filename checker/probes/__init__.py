@@ -10,7 +10,11 @@ its ``testing/`` helpers). Each speaks to a *real* server; none is a mock.
 | ``tcp_proxy`` | a TCP proxy between a client and a server that a check can cut mid-stream |
 | ``wire`` | a raw WebSocket frame writer and reader (an oracle, independent of the learner's code) |
 | ``ws`` | ``websockets`` clients with the Origin and cookie a lesson needs, and what they received |
+| ``redis_watch`` | Redis as a witness (``PUBSUB NUMSUB``, ``CLIENT LIST``, connections received, a real subscriber) and a proxy that holds a server's Redis commands back |
+| ``uwsgi_log`` | uWSGI's log as a lesson 04 server reports it: the learner's failures, members joining the room |
 | ``cluster`` | Daphne / Celery / uWSGI processes started from a lesson's launcher, waited for, stopped |
+| ``daphne`` | Daphne processes of a Channels lesson (``workshop.asgi_server``), started side by side, logs readable |
+| ``communicator`` | Channels' ``WebsocketCommunicator`` with Origin/Host/session headers; handshake outcomes |
 
 Probes take explicit timeouts; checks pass ``ctx.timeout(seconds)`` so the scale reaches them.
 """

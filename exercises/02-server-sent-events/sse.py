@@ -4,7 +4,7 @@
 finishes: the server keeps writing small text frames to the open response, and the
 browser's ``EventSource`` turns each frame into a JavaScript event. If the connection
 breaks, the browser reconnects by itself and sends ``Last-Event-ID``: the id of the last
-event it received. Your stream then replays exactly what the browser missed.
+event it received. The stream then replays exactly what the browser missed.
 
 A frame is a few ``field: value`` lines and a blank line::
 
@@ -16,10 +16,11 @@ A frame is a few ``field: value`` lines and a blank line::
 A line that starts with ``:`` is a comment: the browser ignores it, which makes it the
 perfect heartbeat to keep proxies from closing an idle connection.
 
-Your job: replace each ``raise NotImplementedError`` below, top to bottom. Check your work
-with ``python -m checker 02``; watch it in a browser with ``python -m checker serve 02``,
-or raw with ``curl -N http://127.0.0.1:8000/events``.
+Check this file with ``python -m checker 02``; watch it in a browser with
+``python -m checker serve 02``, or raw with ``curl -N http://127.0.0.1:8000/events``.
 """
+
+# Your job: replace each `raise NotImplementedError` below, top to bottom.
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ def format_event(data: str | None = None, event: str | None = None, id: str | in
       it the browser fires "message". Raise ``ValueError`` if it contains ``\\n`` or ``\\r``.
     * ``retry`` is how many milliseconds the browser waits before reconnecting: a whole
       number >= 0, else raise ``ValueError``.
+    * With no field at all there is no frame: raise ``ValueError``.
     * The order of the lines does not matter; the blank line at the end does.
     """
     # TODO: build the lines, then return "\n".join(lines) + "\n\n".
@@ -67,8 +69,14 @@ def comment(text: str = "") -> str:
 
     >>> comment("keep-alive")
     ': keep-alive\\n\\n'
+    >>> comment("two\\nlines")
+    ': two\\n: lines\\n\\n'
 
-    The browser ignores it completely, but every proxy on the way sees traffic, and the
+    ``text`` may span several lines (``LINE_BREAK.split(text)``): each one gets its own ``:``.
+    A line break written as is would start a line without ``:``, which the browser reads as a
+    field (``comment("x\\ndata: boo")`` would dispatch an event).
+
+    The browser ignores a comment completely, but every proxy on the way sees traffic, and the
     server finds out whether the browser is still there (writing to a closed connection fails).
     """
     # TODO: one ": ..." line per line of text, then a blank line.
@@ -78,8 +86,10 @@ def comment(text: str = "") -> str:
 def parse_last_event_id(value: str | None) -> int:
     """The ``Last-Event-ID`` request header as an event id: missing or empty means 0.
 
-    ``"7"`` means 7. Raise ``ValueError`` for anything that is not a whole number >= 0
-    ("abc", "-1", "1.5"): our ids are 1, 2, 3, ..., so the browser only ever echoes those.
+    ``"7"`` means 7. Raise ``ValueError`` for anything that is not a whole number >= 0 written
+    with the digits 0-9 ("abc", "-1", "1.5", " 7", "+7", "٣"): our ids are 1, 2, 3, ..., so the
+    browser only ever echoes those. ``int()`` alone accepts spaces, signs and other scripts'
+    digits, and ``str.isdigit()`` accepts "²" and "٣".
     """
     # TODO: like lesson 01's parse_cursor.
     raise NotImplementedError
@@ -96,9 +106,13 @@ def event_stream(store: Feed, last_id: int, *, heartbeat: float, lifetime: float
        ``format_event(data=e.data, event=e.event, id=e.id)`` for each and remember
        ``last_id = e.id``. Wait ``heartbeat`` seconds at most; an empty answer means it was
        quiet that long: yield ``comment("keep-alive")``.
-    3. Stop (``return``) when ``store.closed`` is true (check it after each wait; the wait
-       returns [] at once when the feed gets closed), or ``lifetime`` seconds after the start
-       (``time.monotonic()``; never wait past that deadline). The browser reconnects by itself.
+    3. Stop (``return``) when ``store.closed`` is true: look at it on every turn of the loop,
+       before the wait (``while not store.closed:``) or right after it. A wait returns [] at
+       once when the feed gets closed, and promptly on a feed that is already closed.
+    4. Stop, too, ``lifetime`` seconds after the start: compute the deadline once
+       (``time.monotonic() + lifetime``) and check it on every turn of the loop, busy or idle
+       (a stream with events every moment must end too), and never wait past it: wait at most
+       ``min(heartbeat, deadline - time.monotonic())``. The browser reconnects by itself.
 
     When the browser goes away, the next write fails and Django closes this generator
     (``GeneratorExit`` at your ``yield``): there is nothing to clean up, just do not catch it.

@@ -11,7 +11,14 @@ The rules it enforces (RFC 6455):
 * a Ping is answered with a Pong carrying the same payload (§5.5.2, §5.5.3);
 * a Close is answered with a Close, then the connection is closed (§5.5.1, §7);
 * a peer that breaks the protocol gets a Close with a code saying why (§7.1.7, §7.4.1):
-  1002 (protocol error), 1007 (text that is not UTF-8), 1009 (message too big).
+  1002 (protocol error), 1007 (text that is not UTF-8), 1009 (message too big: too many
+  bytes, or too many fragments).
+
+Why a bound on fragments and not only on bytes: every fragment kept costs memory of its own (a
+list slot and a ``bytes`` object, 8 to 40 bytes) even when it carries no byte at all. An
+attacker who sends a text frame with FIN=0 and then millions of empty continuation frames
+never reaches a byte limit, yet grows the server by 30 MiB per 4 million frames, for ever
+(the README's section "Security: what an attacker tried").
 
 Given to you: everything in ``__init__``, the sending methods and ``_fail``. Yours:
 ``close``, ``receive_data``, ``_handle_frame`` and ``_handle_data_frame``.
@@ -50,9 +57,12 @@ from ws_common import (  # noqa: F401 - you will need these
 class Connection:
     """One WebSocket connection, server side. Start it after a successful handshake."""
 
-    def __init__(self, max_message_size: int = 1 << 20) -> None:
+    def __init__(self, max_message_size: int = 1 << 20, max_fragments: int = 1024) -> None:
         self.state = State.OPEN
         self.max_message_size = max_message_size
+        # Data frames one message may take (§5.4 sets no limit; §10.4 lets an endpoint set one).
+        # Browsers send a message in one frame, or in a few big ones: 1024 is generous.
+        self.max_fragments = max_fragments
         # A frame can never be bigger than the biggest message, so the decoder refuses
         # oversized frames as soon as their header arrives.
         self._decoder = FrameDecoder(expect_masked=True, max_payload=max_message_size)
@@ -146,7 +156,11 @@ class Connection:
           (fragments of one message are never interleaved with another)
         * TEXT or BINARY otherwise: a new message starts; remember its opcode.
         * Add the payload's length to ``self._message_size``; over ``self.max_message_size``
-          -> raise ProtocolError(CLOSE_TOO_BIG). Append the payload to ``self._fragments``.
+          -> raise ProtocolError(CLOSE_TOO_BIG).
+        * If ``self._fragments`` already holds ``self.max_fragments`` fragments, this one is
+          one too many -> raise ProtocolError(CLOSE_TOO_BIG), however small it is (even
+          empty). Control frames between fragments are not fragments and do not count.
+          Append the payload to ``self._fragments``.
         * If ``frame.fin`` is False, return None (more fragments to come). Otherwise join
           the fragments, reset the three ``_message``/``_fragments`` attributes, and return
           ``Message(bytes)`` for binary or ``Message(str)`` for text, decoding UTF-8 on the

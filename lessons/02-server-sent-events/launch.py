@@ -1,8 +1,7 @@
 """Lesson 02's launcher: the live feed, on the one port it is given.
 
-The demo (``demo.py``), the checks (``checker/checks/ex02_server_sent_events``) and the
-project's tests start the feed here: Django's threaded WSGI server in this process, one
-thread per open stream. Stopping closes the feed first, so every open stream ends and no
+The demo (``demo.py``) and the checks (``checker/checks/ex02_server_sent_events``) start the
+feed here: Django's threaded WSGI server in this process, one thread per open stream. Stopping closes the feed first, so every open stream ends and no
 request thread outlives the server.
 """
 

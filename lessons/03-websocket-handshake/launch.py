@@ -23,18 +23,23 @@ LESSON_DIR = Path(__file__).resolve().parent
 PORTS = ("http",)
 
 
-def launch(exercise_dir: Path, ports: Ports, *, max_message_size: int = 1 << 20,
+def launch(exercise_dir: Path, ports: Ports, *, max_message_size: int = 1 << 20, limits: dict | None = None,
            ready_timeout: float = 10.0) -> Launch:
-    """The lesson's server for the code in ``exercise_dir``, on ``ports["http"]``."""
+    """The lesson's server for the code in ``exercise_dir``, on ``ports["http"]``.
+
+    ``limits`` overrides fields of ``ws_limits.Limits`` (timeouts, caps, buffer sizes), e.g.
+    ``{"idle_timeout": 1.0}``: the attack tests shrink them to run in seconds.
+    """
 
     def start(site: Launch) -> None:
         learner.activate(LESSON_DIR, exercise_dir)  # ws_server and ws_common, then the learner's modules
         handshake = learner.import_learner("handshake", exercise_dir)
         connection = learner.import_learner("connection", exercise_dir)
+        from ws_limits import Limits
         from ws_server import ServerThread
 
         server = site.add(ServerThread(handshake, connection, host=ports.host, port=ports["http"],
-                                       max_message_size=max_message_size), "http")
+                                       max_message_size=max_message_size, limits=Limits(**(limits or {}))), "http")
         server.start(ready_timeout)
         site.extras["server"] = server
 

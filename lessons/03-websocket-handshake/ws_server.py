@@ -14,6 +14,10 @@ Routes:
 
 ``ServerThread`` runs a ``WebSocketServer`` in a background thread; ``launch.py`` starts one on
 the port it is given, for the demo, the checks and the benchmark (the notebook starts its own).
+
+What keeps it up when a client is hostile rather than buggy (a slow request head, a silent
+socket, a client that never reads, thousands of connections) is in ``ws_limits.py``: every wait
+here has a limit, every queue a bound, and the log says what was dropped and why, once.
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from ws_limits import MAX_HEAD, Limits, Listener, QuietLog
+
 from ws_common import (
     CLOSE_GOING_AWAY,
+    CLOSE_POLICY,
     BadRequest,
     CloseReceived,
     Message,
@@ -40,7 +47,6 @@ from ws_common import (
 HERE = Path(__file__).resolve().parent
 PAGE = HERE / "chat.html"
 LOOPBACK = "127.0.0.1"
-MAX_HEAD = 16 * 1024  # bytes of request head we accept before answering 431
 READ_SIZE = 64 * 1024  # bytes asked from the socket per read()
 CLOSE_TIMEOUT = 2.0  # seconds to wait for the peer's Close after we sent ours
 
@@ -52,45 +58,51 @@ class Client:
     connection: object  # the learner's Connection
     writer: asyncio.StreamWriter
     peer: str
+    dropped: bool = False  # closed as a slow reader: nothing more is queued for it
 
-    def flush(self) -> None:
+    def flush(self) -> int:
+        """Write what the connection wants sent; return the bytes still queued for this client."""
         data = self.connection.data_to_send()
         if data and not self.writer.is_closing():
             self.writer.write(data)
+        return self.writer.transport.get_write_buffer_size()
 
 
 class WebSocketServer:
     """Serves the page, ``/echo`` and ``/chat`` with the learner's ``handshake`` and ``connection`` modules."""
 
-    def __init__(self, handshake, connection, *, max_message_size: int = 1 << 20) -> None:
+    def __init__(self, handshake, connection, *, max_message_size: int = 1 << 20, limits: Limits | None = None) -> None:
         self.handshake = handshake
         self.connection = connection
         self.max_message_size = max_message_size
+        self.limits = limits or Limits()
+        self.quiet = QuietLog(self.limits.log_interval)
         self.room: set[Client] = set()
         self.clients: set[Client] = set()
         self.errors: list[BaseException] = []  # exceptions raised by the learner's code, for the checks
-        self._tasks: set[asyncio.Task] = set()
-        self._server: asyncio.base_events.Server | None = None
+        self._listener: Listener | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     async def start(self, host: str = LOOPBACK, port: int = 0) -> int:
         """Listen on ``host:port`` (0 = any free port); return the port."""
-        self._server = await asyncio.start_server(self._on_connect, host, port, limit=MAX_HEAD)
-        return self._server.sockets[0].getsockname()[1]
+        self._listener = Listener(self._on_connect, self.limits, self.quiet)
+        return await self._listener.start(host, port)
 
     async def shutdown(self) -> None:
         """Stop accepting, send every WebSocket client a Close 1001 (going away), wait a little."""
-        if self._server is not None:
-            self._server.close()
+        if self._listener is None:
+            return
+        self._listener.close()
         for client in list(self.clients):
             try:
                 client.connection.close(CLOSE_GOING_AWAY, "server shutting down")
                 client.flush()
             except Exception as exc:  # noqa: BLE001 - learner code; shutting down anyway
                 self._record(exc)
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=CLOSE_TIMEOUT)
+        tasks = set(self._listener.tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
             for task in pending:
                 task.cancel()
             if pending:
@@ -103,8 +115,6 @@ class WebSocketServer:
     # ---- HTTP ----------------------------------------------------------------------------
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        self._tasks.add(task)
         try:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -112,18 +122,22 @@ class WebSocketServer:
         except Exception as exc:  # noqa: BLE001 - keep serving the other clients
             self._record(exc)
         finally:
-            self._tasks.discard(task)
             writer.close()
-            try:
-                await writer.wait_closed()
-            except (ConnectionError, asyncio.CancelledError):
-                pass
+            try:  # a peer that reads nothing would keep the bytes still queued (and us) waiting for ever
+                await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT)
+            except (ConnectionError, asyncio.CancelledError, asyncio.TimeoutError):
+                writer.transport.abort()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
+        try:  # slowloris: one byte a second would hold this socket for ever without the timeout
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.limits.handshake_timeout)
         except asyncio.LimitOverrunError:
             writer.write(http_response(431, body="request head too large\n"))
+            return
+        except asyncio.TimeoutError:
+            self.quiet.warn("head", "%s sent no complete request head within %g s: answered 408 and hung up",
+                            _peer(writer), self.limits.handshake_timeout)
+            writer.write(http_response(408, body="request head too slow\n"))
             return
         try:
             request = parse_request(head)
@@ -161,6 +175,7 @@ class WebSocketServer:
         await writer.drain()
         if not bytes(response).startswith(b"HTTP/1.1 101 "):
             return  # an HTTP error answer: hang up after it
+        self._listener.settled(asyncio.current_task())  # a WebSocket now: no longer dropped to make room
         client = Client(self.connection.Connection(max_message_size=self.max_message_size), writer, _peer(writer))
         self.clients.add(client)
         chat = request.path == "/chat"
@@ -177,15 +192,31 @@ class WebSocketServer:
                 self._presence()
 
     async def _pump(self, client: Client, reader: asyncio.StreamReader, chat: bool) -> None:
-        """Socket bytes -> receive_data -> events; data_to_send -> socket, until CLOSED."""
+        """Socket bytes -> receive_data -> events; data_to_send -> socket, until CLOSED.
+
+        A client silent for ``idle_timeout`` gets a Ping (browsers answer on their own); silent
+        for as long again, it is gone (a dead laptop, a NAT that forgot us, or an attacker
+        holding a socket) and the server hangs up.
+        """
         conn = client.connection
+        pinged = False
         while conn.state is not State.CLOSED:
-            timeout = CLOSE_TIMEOUT if conn.state is State.CLOSING else None
+            timeout = CLOSE_TIMEOUT if conn.state is State.CLOSING else self.limits.idle_timeout
             try:
                 data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
             except asyncio.TimeoutError:
-                log.info("%s never answered our Close; dropping the connection", client.peer)
-                return
+                if conn.state is State.CLOSING:
+                    log.info("%s never answered our Close; dropping the connection", client.peer)
+                    return
+                if pinged:
+                    self.quiet.warn("idle", "%s sent nothing for %g s, not even a Pong: hung up",
+                                    client.peer, 2 * self.limits.idle_timeout)
+                    return
+                conn.send_ping(b"still there?")
+                pinged = True
+                await self._send(client)
+                continue
+            pinged = False
             if not data:
                 return  # the TCP connection ended without a Close frame (what the RFC calls 1006)
             try:
@@ -204,20 +235,63 @@ class WebSocketServer:
                         self._broadcast(event.data)
                 elif isinstance(event, CloseReceived):
                     log.info("%s closed: %s %s", client.peer, event.code, event.reason)
-            client.flush()
-            await client.writer.drain()
+            await self._send(client)
         failure = getattr(conn, "failure", None)
         if failure is not None:
             log.info("%s failed the protocol: close %s (%s)", client.peer, failure.code, failure.reason)
         # §7.1.1: once the close handshake is done, the server closes the TCP connection first.
 
+    async def _send(self, client: Client) -> None:
+        """Write what ``client``'s connection queued, and wait (a bounded time) until it reads it.
+
+        ``drain()`` waits while more than 64 KiB are queued: that is what slows an echo client
+        that sends without reading down to its own reading speed, instead of queueing in memory.
+        """
+        if client.flush() > self.limits.max_buffer:
+            self._drop_slow_reader(client)
+            return
+        try:
+            await asyncio.wait_for(client.writer.drain(), self.limits.send_timeout)
+        except asyncio.TimeoutError:
+            self._drop_slow_reader(client)
+
     def _broadcast(self, text: str) -> None:
+        """Queue ``text`` for every member of the room, without waiting for any of them.
+
+        One member that never reads must not stall the room, so nobody is awaited here; instead
+        a member with more than ``max_buffer`` bytes queued is dropped as a slow reader.
+        """
         for member in list(self.room):
+            if member.dropped:
+                continue
             try:
                 member.connection.send_text(text)
-                member.flush()
+                queued = member.flush()
             except Exception as exc:  # noqa: BLE001 - learner code
                 self._record(exc)
+                continue
+            if queued > self.limits.max_buffer:
+                self._drop_slow_reader(member)
+
+    def _drop_slow_reader(self, client: Client) -> None:
+        """Close a client that does not read with 1008 (policy violation), and hang up soon after.
+
+        The Close frame joins the end of the queue; a client that is merely slow reads it and
+        learns why. One that reads nothing is cut off ``CLOSE_TIMEOUT`` seconds later, which
+        frees everything queued for it.
+        """
+        if client.dropped:
+            return
+        client.dropped = True
+        queued = client.writer.transport.get_write_buffer_size()
+        self.quiet.warn("slow", "%s reads too slowly (%d bytes queued for it, limit %d): closing it with 1008",
+                        client.peer, queued, self.limits.max_buffer)
+        try:
+            client.connection.close(CLOSE_POLICY, "reading too slowly")
+            client.flush()
+        except Exception as exc:  # noqa: BLE001 - learner code; hang up anyway
+            self._record(exc)
+        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, client.writer.transport.abort)
 
     def _presence(self) -> None:
         self._broadcast(json.dumps({"type": "presence", "online": len(self.room)}))
@@ -234,8 +308,9 @@ class ServerThread:
     ``with ServerThread(handshake, connection) as server: ... server.url ...``
     """
 
-    def __init__(self, handshake, connection, *, host: str = LOOPBACK, port: int = 0, max_message_size: int = 1 << 20):
-        self.server = WebSocketServer(handshake, connection, max_message_size=max_message_size)
+    def __init__(self, handshake, connection, *, host: str = LOOPBACK, port: int = 0, max_message_size: int = 1 << 20,
+                 limits: Limits | None = None):
+        self.server = WebSocketServer(handshake, connection, max_message_size=max_message_size, limits=limits)
         self.host, self.port = host, port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

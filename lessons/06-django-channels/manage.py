@@ -1,10 +1,11 @@
 #!/usr/bin/env python
-"""Django's command line for lesson 06, with your exercise folder on the path.
+"""Django's command line for lesson 06, serving the exercise folder you name (default: yours).
 
     python lessons/06-django-channels/manage.py runserver 8006   # Daphne's runserver: ASGI, WebSockets, autoreload
     python lessons/06-django-channels/manage.py shell            # try the ORM and the channel layer
+    python lessons/06-django-channels/manage.py --exercise-dir solutions/06-django-channels runserver 8006
 
-``WORKSHOP_EXERCISE_DIR`` chooses another folder (e.g. solutions/06-django-channels).
+``--exercise-dir`` (first) chooses the folder whose consumers.py and routing.py are served.
 """
 
 import os
@@ -12,17 +13,19 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parent.parent
 
 if __name__ == "__main__":
-    exercise_dir = Path(os.environ.get("WORKSHOP_EXERCISE_DIR") or REPO_ROOT / "exercises" / HERE.name).resolve()
-    os.environ["WORKSHOP_EXERCISE_DIR"] = str(exercise_dir)
-    sys.path[:0] = [str(exercise_dir), str(HERE), str(REPO_ROOT)]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-    if "runserver" in sys.argv:  # a fresh database for this run: create its tables first
-        from chatsite.setup import ensure_schema
+    sys.path[:0] = [str(HERE), str(HERE.parent.parent)]  # the lesson (chatsite, chat), the repository
+    from workshop import paths
 
-        ensure_schema()
+    exercise_dir, argv = paths.learner_exercise_dir(HERE.name), list(sys.argv)
+    if argv[1:2] == ["--exercise-dir"]:
+        exercise_dir = Path(argv[2]).resolve()
+        del argv[1:3]  # sys.argv keeps it: runserver's autoreloader restarts with sys.argv
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+    import chatsite.asgi
+
+    chatsite.asgi.configure(exercise_dir)  # the learner's folder first on sys.path; the tables exist
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    execute_from_command_line(argv)

@@ -40,11 +40,11 @@ def probe(base_url: str, held: int, hold_seconds: float, settle: float = 0.2) ->
     ``GET {base_url}/ping`` with ``time.monotonic()``. Return that time in seconds, but only
     after every slow request has finished, so that one probe never disturbs the next.
     """
-    def slow() -> None:
+    def _slow() -> None:
         with urllib.request.urlopen(f"{base_url}/slow?seconds={hold_seconds}", timeout=hold_seconds * (held + 2) + 10) as r:
             r.read()
 
-    threads = [threading.Thread(target=slow, daemon=True) for _ in range(held)]
+    threads = [threading.Thread(target=_slow, daemon=True) for _ in range(held)]
     for thread in threads:
         thread.start()
     time.sleep(settle)

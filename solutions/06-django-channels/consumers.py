@@ -13,6 +13,8 @@ What travels over the socket (JSON text frames):
   "author": "ada", "text": "hello", "created": "..."}``
 * server -> the sender only, for bad input: ``{"type": "error", "error": "what was wrong"}``
 
+Suggested order: ``group_name`` and ``parse_message`` (plain functions), the two database
+functions, then the consumer's methods from top to bottom; then ``routing.py``.
 Check your work with ``python -m checker 06``; chat in a browser with ``python -m checker serve 06``.
 """
 
@@ -33,12 +35,23 @@ class InvalidMessage(ValueError):
 
 
 def group_name(room: str) -> str:
-    """The channel-layer group of a room: every connection in the room joins it."""
+    """The channel-layer group of a room: every connection in the room joins it.
+
+    Group names must be ASCII letters, digits, ``-``, ``_`` or ``.``, shorter than 100
+    characters (``chat:lobby`` or ``chat lobby`` raise TypeError). Room names are short slugs.
+    """
     return f"chat.{room}"
 
 
 def parse_message(text_data: str | None) -> str:
-    """The chat text in a frame from the browser, or ``InvalidMessage`` saying what is wrong."""
+    """The chat text in a frame from the browser, or ``InvalidMessage`` saying what is wrong.
+
+    ``text_data`` is the frame's text (``None`` for a binary frame). Valid input is a JSON object
+    ``{"type": "message", "text": "..."}`` whose text, once stripped of surrounding spaces, has
+    1 to ``MAX_LENGTH`` characters: return that stripped text. Raise ``InvalidMessage("...")``
+    for everything else: a binary frame, text that is not JSON, JSON that is not an object,
+    another ``type``, a missing ``text``, a ``text`` that is not a string, empty, or too long.
+    """
     if text_data is None:
         raise InvalidMessage("send text frames with JSON, not binary frames")
     try:
@@ -63,18 +76,39 @@ def parse_message(text_data: str | None) -> str:
 
 
 def recent_messages(room: str) -> list[dict]:
-    """The room's last ``HISTORY_SIZE`` messages, oldest first, as dicts (``Message.as_dict()``)."""
+    """The room's last ``HISTORY_SIZE`` messages, oldest first, as dicts (``Message.as_dict()``).
+
+    Return a list, not a QuerySet: a QuerySet runs its SQL later, when iterated, and "later"
+    would be back in the async consumer.
+    """
     newest_first = Message.objects.filter(room=room).order_by("-id")[:HISTORY_SIZE]
     return [message.as_dict() for message in reversed(newest_first)]
 
 
 def save_message(room: str, author: str, text: str) -> dict:
-    """Store one message and return it as a dict."""
+    """Store one message and return it as a dict (``Message.as_dict()``)."""
     return Message.objects.create(room=room, author=author, text=text).as_dict()
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """One chat connection. ``self.scope`` describes it (like ``request`` in a view):
+    ``self.scope["url_route"]["kwargs"]["room"]`` is the room from the URL and
+    ``self.scope["user"]`` the logged-in user (AuthMiddlewareStack put it there).
+    ``self.channel_layer`` and ``self.channel_name`` are this connection's layer and address.
+    """
+
     async def connect(self) -> None:
+        """The handshake: refuse, or join the room's group, accept, and send the history.
+
+        1. Remember the room (``self.room``) and set ``self.group = None``.
+        2. A room not in ``known_rooms()``: ``await self.close(code=4404)`` and return.
+           A user that is not authenticated (``user.is_authenticated``): close with 4401, return.
+           Closing before ``accept()`` refuses the handshake (the client gets HTTP 403).
+        3. Set ``self.group = group_name(room)``, ``await self.channel_layer.group_add(group, channel name)``,
+           ``await self.accept()``.
+        4. Send ``{"type": "history", "messages": [...]}`` with ``recent_messages(room)``
+           (through ``database_sync_to_async``) using ``await self.send_json(...)``.
+        """
         self.room = self.scope["url_route"]["kwargs"]["room"]
         self.group = None
         user = self.scope.get("user")
@@ -91,6 +125,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "history", "messages": history})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """A frame from the browser. (We override ``receive`` rather than ``receive_json``:
+        the base class would call ``json.loads`` itself and crash on bad input.)
+
+        * ``parse_message(text_data)``; on ``InvalidMessage`` answer this socket only with
+          ``{"type": "error", "error": str(problem)}`` and return (the socket stays open).
+        * Otherwise store it with ``save_message(room, author, text)`` (through
+          ``database_sync_to_async``); the author is ``self.scope["user"].username``, never
+          something the browser sent.
+        * Then ``group_send`` to the room's group: ``{"type": "chat.message", "message": <the dict>}``.
+          Channels delivers it to every member by calling its ``chat_message`` method
+          (the dot in the type becomes an underscore).
+        """
         try:
             text = parse_message(text_data)
         except InvalidMessage as problem:
@@ -101,8 +147,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "chat.message", "message": message})
 
     async def chat_message(self, event: dict) -> None:
+        """An event sent to the group (``event["message"]`` is the stored message's dict).
+
+        Forward it to this browser: ``{"type": "message", **event["message"]}``.
+        """
         await self.send_json({"type": "message", **event["message"]})
 
     async def disconnect(self, code: int) -> None:
+        """The socket closed (also after a refused handshake, when ``self.group`` is still None).
+
+        Leave the room's group (``group_discard``), or the layer keeps sending to a dead channel.
+        """
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)

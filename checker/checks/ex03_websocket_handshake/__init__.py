@@ -21,11 +21,11 @@ from .fuzzing import check_fuzz_decoder
 from .interop import check_websockets_client
 from .opening import check_accept_key, check_handshake_accepts, check_handshake_rejects
 from .state_machine import check_close_handshake, check_fragmentation, check_ping_pong
-from .violations import check_invalid_utf8, check_message_too_big, check_protocol_errors
+from .violations import check_fragment_flood, check_invalid_utf8, check_message_too_big, check_protocol_errors
 
 CHECKS = register(
     check_accept_key, check_handshake_accepts, check_handshake_rejects, check_encode_frame,
     check_decode_frame, check_masking, check_fragmentation, check_ping_pong, check_close_handshake,
-    check_protocol_errors, check_invalid_utf8, check_message_too_big, check_fuzz_decoder,
+    check_protocol_errors, check_invalid_utf8, check_message_too_big, check_fragment_flood, check_fuzz_decoder,
     check_websockets_client, check_browser_echo, check_browser_chat,
 )

@@ -4,6 +4,9 @@
 - ``invalid_utf8``: text that is not UTF-8 (a message, or a Close reason) closes with 1007.
 - ``message_too_big``: a message over the limit closes with 1009, refused from its header alone;
   messages under the limit pass, however many came before.
+- ``fragment_flood``: a message in more than ``max_fragments`` fragments closes with 1009, even
+  when they are empty (the attack in the README's Security section); a message in exactly
+  ``max_fragments`` passes, control frames between fragments do not count, the count is per message.
 """
 
 from __future__ import annotations
@@ -99,3 +102,50 @@ def check_message_too_big(ctx: Context) -> None:
     expect_failure(ctx, 1009, f"three fragments of 400 bytes (1200 in all, max_message_size={limit})",
                    wire.wire(TEXT, b"x" * 400, fin=False) + wire.wire(CONT, b"x" * 400, fin=False) + wire.wire(CONT, b"x" * 400),
                    "the limit applies to the whole reassembled message", max_message_size=limit)
+
+
+FLOOD = 100_000  # empty continuation frames in the attack (600 KB on the wire)
+BOUND = ("Count the data fragments of the message being reassembled and refuse the one past self.max_fragments "
+         "with ProtocolError(CLOSE_TOO_BIG, ...), whatever its size: each fragment kept costs memory even when empty.")
+
+
+def check_fragment_flood(ctx: Context) -> None:
+    ws = common()
+    limit = 8
+    ctx.step(f"a text message in exactly max_fragments={limit} fragments, with a Ping between two of them")
+    conn = connection(ctx, max_fragments=limit)
+    stream = wire.wire(TEXT, b"ab", fin=False) + wire.wire(PING, b"?")
+    stream += b"".join(wire.wire(CONT, b"ab", fin=i == limit - 2) for i in range(limit - 1))
+    events, sent = feed(ctx, conn, stream, f"a message in {limit} fragments (max_fragments={limit})")
+    if events != [ws.Ping(b"?"), ws.Message("ab" * limit)] or state(conn) != "OPEN":
+        raise CheckFailed(
+            f"Connection(max_fragments={limit}) fed a text message in exactly {limit} fragments (a Ping after the first) "
+            f"returned {events!r:.160}, sent {wire.describe(sent)}, state {state(conn)}; expected [Ping(b'?'), "
+            f"Message({'ab' * limit!r})] and the connection still OPEN.\nThe limit is inclusive, and a control frame "
+            "between fragments is not a fragment of the message."
+        )
+    ctx.step(f"three messages of {limit} fragments each, one after the other")
+    conn = connection(ctx, max_fragments=limit)
+    one = b"".join(wire.wire(BINARY if i == 0 else CONT, b"z", fin=i == limit - 1) for i in range(limit))
+    events, sent = feed(ctx, conn, one * 3, f"three messages of {limit} fragments (max_fragments={limit})")
+    if events != [ws.Message(b"z" * limit)] * 3 or sent:
+        raise CheckFailed(f"Connection(max_fragments={limit}) fed three binary messages of {limit} one-byte fragments returned "
+                          f"{len(events)} event(s) {events!r:.120} and sent {wire.describe(sent)}; expected three Messages and "
+                          "nothing sent. The bound is per message: the count starts again with each message.")
+    for what, payload in (("empty", b""), ("one-byte", b"x")):
+        flood = wire.wire(TEXT, payload, fin=False) + wire.wire(CONT, payload, fin=False) * limit
+        expect_failure(ctx, 1009, f"a text frame with FIN=0, then {limit} {what} continuation frames (max_fragments={limit})",
+                       flood, f"§10.4 and §7.4.1: {limit + 1} fragments are one too many; 1009 = message too big", BOUND,
+                       max_fragments=limit)
+    ctx.step(f"the attack: a text frame with FIN=0, then {FLOOD:,} empty continuation frames (default limits)")
+    conn = connection(ctx)
+    data = wire.wire(TEXT, b"", fin=False) + wire.wire(CONT, b"", fin=False) * FLOOD
+    _, sent = feed(ctx, conn, [data[i : i + 65536] for i in range(0, len(data), 65536)], f"{FLOOD:,} empty fragments")
+    codes = [wire.close_code(p) for op, _f, p in sent if op == CLOSE]
+    if codes != [1009] or state(conn) != "CLOSED":
+        raise CheckFailed(
+            f"After a text frame with FIN=0 and {FLOOD:,} empty continuation frames, your Connection sent "
+            f"{wire.describe(sent)} and is {state(conn)}; expected one Close 1009 and state CLOSED (after "
+            f"max_fragments={getattr(conn, 'max_fragments', '?')} fragments).\nThe size limit counts bytes, and these "
+            f"fragments carry none: without a bound on their number, this message grows memory for ever. {BOUND}"
+        )

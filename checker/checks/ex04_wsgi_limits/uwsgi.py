@@ -18,13 +18,15 @@ from .support import talk, uwsgi
 TEXT_SIZES = [0, 1, 125, 126, 65535, 65536, 200_000]
 BINARY_SIZES = [1, 2, 125, 126, 65536, 200_000]
 
+ECHO_SESSION = 10  # seconds for a whole client session (scaled by ctx.run_async)
+CHAT_SESSION = 12  # seconds for a whole client session (scaled by ctx.run_async)
 
 def check_uwsgi_echo(ctx: Context) -> None:
     ctx.import_learner("uwsgi_ws")
     log, base = uwsgi(ctx, threads=1)
     ctx.step(f"the websockets client sends text and binary messages to {base}/echo, closes, and comes back twice")
     talk(ctx, log, "talking to /echo on uWSGI with the websockets client", _echo_session, base, ctx.timeout(3),
-         timeout=10)
+         timeout=ECHO_SESSION)
 
 
 def check_uwsgi_chat(ctx: Context) -> None:
@@ -32,7 +34,7 @@ def check_uwsgi_chat(ctx: Context) -> None:
     log, base = uwsgi(ctx, threads=3)
     ctx.step(f"three websockets clients chat through {base}/chat")
     talk(ctx, log, "chatting through /chat on uWSGI with websockets clients", _chat_session, base, log,
-         ctx.timeout(1.5), timeout=12)
+         ctx.timeout(1.5), timeout=CHAT_SESSION)
 
 
 # -- echo ------------------------------------------------------------------------------------------------
@@ -111,7 +113,7 @@ async def _chat_session(base: str, log: UwsgiLog, wait: float) -> list[str]:
             return [problem]
         if problem := await _expect(bob, "Bob", ["hello from Ada"], wait):
             return [await _blocked_recv(ada, bob, wait) or problem]
-        burst = [f"Bob {i}" for i in range(5)]
+        burst = [f"Bob {i}" for i in range(4)] + ["!"]  # a one-character message too
         for text in burst:
             await bob.send(text)
         for ws, who in ((ada, "Ada"), (bob, "Bob (the author)")):

@@ -80,6 +80,9 @@ class Participant:
         if output["type"] == "websocket.close":
             raise CheckFailed(f"{self.who}'s socket was closed (code {output.get('code')}) while waiting for "
                               f"{waiting_for}.")
+        if output["type"] == "websocket.accept":
+            raise CheckFailed(f"{self.who}'s connection was accepted twice: call `await self.accept()` once, after "
+                              "deciding to let the connection in (a refusal is a close() *before* accept()).")
         if output["type"] != "websocket.send" or output.get("text") is None:
             raise CheckFailed(f"{self.who} got {output!r:.200} while waiting for {waiting_for}; expected a JSON text "
                               "frame (self.send_json).")

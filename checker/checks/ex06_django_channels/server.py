@@ -10,6 +10,7 @@ import json
 
 from checker.api import CheckFailed, Context
 from checker.probes import db
+from checker.probes.daphne import log as daphne_log
 
 from .servers import NEVER_ANSWERED, server_says, settings_problem, site, unanswered
 from .support import FOREIGN_ORIGIN, RECV, ROOM, UNKNOWN_ROOM, cookies, env, expect_message, run
@@ -112,8 +113,9 @@ class Clients:
         try:
             client = await self.connect(ROOM, session)
         except InvalidStatus as refused:
-            raise CheckFailed(f"Daphne refused {who} with HTTP {refused.response.status_code}."
-                              f"{self._status_note(refused.response.status_code)}{server_says(self.server)}") from None
+            says = server_says(self.server)
+            note = "" if "Lesson 06:" in daphne_log(self.server) else self._status_note(refused.response.status_code)
+            raise CheckFailed(f"Daphne refused {who} with HTTP {refused.response.status_code}.{note}{says}") from None
         except Exception as exc:  # noqa: BLE001 - no HTTP answer at all (a timeout, a dropped connection)
             if unanswered(self.server) or isinstance(exc, TimeoutError):
                 raise CheckFailed(f"{who}: {NEVER_ANSWERED}") from None

@@ -10,6 +10,7 @@ import json
 import uuid
 
 from checker.api import CheckFailed, Context
+from checker.probes import redis_monitor
 
 from .support import QUEUE, RECV, SCENARIO, expect_state, layer, learner_module
 
@@ -81,7 +82,7 @@ def check_consumer_forwards(ctx: Context) -> None:
 
 def check_consumer_disconnect(ctx: Context) -> None:
     client, consumers = learner_module(ctx, "consumers")
-    from jobs.store import create_job, group_for
+    from jobs.store import create_job, group_for, state_key
 
     app, recv = _app(consumers), ctx.timeout(RECV)
     job_id = create_job(3)
@@ -92,15 +93,22 @@ def check_consumer_disconnect(ctx: Context) -> None:
         await tab.send_input({"type": "websocket.connect"})
         try:
             await _open(tab, recv)
-            members = client.zcard(key)
+            members = await _members_settle(client, key, 1, recv)
         except BaseException:
             await _stop(tab)
             raise
         await tab.disconnect(timeout=recv)
-        return members, client.zcard(key)
+        return members, await _members_settle(client, key, 0, recv)
 
     ctx.step("connect, then disconnect")
-    while_open, after = ctx.run_async(scenario, timeout=SCENARIO)
+    with redis_monitor.monitor(ctx.redis().url, timeout=recv) as seen:
+        while_open, after = ctx.run_async(scenario, timeout=SCENARIO)
+    joined, read = seen.first("ZADD", key), seen.last("GET", state_key(job_id))
+    if joined is not None and read is not None and read < joined:
+        raise CheckFailed("JobConsumer read the job's state before joining its group (group_add came after "
+                          "load_state): a progress event sent in between reaches nobody, and the page stays one step "
+                          "behind until the next event, for good after the last one. Join first (group_add), then "
+                          "read the state and send it.")
     if while_open != 1:
         raise CheckFailed(f"while one page was connected, the group {group_for(job_id)!r} had {while_open} members; "
                           "expected 1: group_add(group_for(job_id), self.channel_name) in connect().")
@@ -172,10 +180,16 @@ def _communicator(app, job_id: str):
 
 
 async def _next(communicator, what: str, wait: float):
+    from django.core.exceptions import SynchronousOnlyOperation
+
     try:
         return await communicator.receive_output(wait)
     except (asyncio.TimeoutError, TimeoutError):
         raise CheckFailed(f"waited {wait:g} s for {what}; nothing came.") from None
+    except SynchronousOnlyOperation:
+        raise CheckFailed("JobConsumer called load_state directly from async code: it is a blocking Redis call, and "
+                          "on the event loop it stalls every socket of the process while it waits. Call it in a "
+                          "thread: await sync_to_async(load_state)(job_id).") from None
 
 
 async def _open(communicator, wait: float) -> dict:
@@ -201,3 +215,11 @@ def _queued_messages(client) -> list[dict]:
         body = json.loads(base64.b64decode(message["body"]))
         messages.append({"task": message["headers"].get("task"), "args": body[0], "kwargs": body[1]})
     return messages
+
+
+async def _members_settle(client, key: str, wanted: int, wait: float) -> int:
+    """Poll the group's member count (channels_redis' sorted set) until it is ``wanted``; its last value."""
+    end = asyncio.get_running_loop().time() + wait
+    while (members := client.zcard(key)) != wanted and asyncio.get_running_loop().time() < end:
+        await asyncio.sleep(0.02)
+    return members

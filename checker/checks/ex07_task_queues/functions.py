@@ -9,6 +9,7 @@ import uuid
 import warnings
 
 from checker.api import CheckFailed, Context
+from checker.probes import redis_monitor
 
 from .support import RECV, SCENARIO, expect_state, layer, learner_module
 
@@ -18,7 +19,7 @@ NOT_AWAITED = ("Python warned that a coroutine was never awaited: layer.group_se
 
 def check_report_progress(ctx: Context) -> None:
     client, tasks = learner_module(ctx, "tasks")
-    from jobs.store import create_job, group_for, load_state
+    from jobs.store import create_job, group_for, load_state, state_key
 
     job_id = create_job(5)
     group = group_for(job_id)
@@ -33,10 +34,16 @@ def check_report_progress(ctx: Context) -> None:
             box["value"], box["warnings"] = _never_awaited(tasks.report_progress, *args)
             return box["value"]
 
-        events, _, error = ctx.run_async(_listen_and_run(layer(), group, call_it, expect=1, wait=recv),
-                                         timeout=SCENARIO)
+        with redis_monitor.monitor(ctx.redis().url, timeout=recv) as seen:
+            events, _, error = ctx.run_async(_listen_and_run(layer(), group, call_it, expect=1, wait=recv),
+                                             timeout=SCENARIO)
         if error is not None:
             raise error
+        saved, sent = seen.last("SET", state_key(job_id)), seen.first("ZRANGE", f"asgi:group:{group}")
+        if saved is not None and sent is not None and sent < saved:
+            raise CheckFailed(f"{call} sent the event before saving the state (save_state after group_send). That is a "
+                              "race: a page whose consumer connects in between reads the old state and missed the "
+                              "event, so it stays one step behind for good. save_state first, then group_send.")
         if not events:
             if box.get("warnings"):
                 raise CheckFailed(f"{call} sent nothing to the group {group!r}. " + NOT_AWAITED)

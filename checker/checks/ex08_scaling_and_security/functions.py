@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -80,6 +81,12 @@ def check_token_bucket(ctx: Context) -> None:
     if got is not True:
         raise CheckFailed("after the clock went back and then forward 0.5 s (2 tokens at 4/s), allow() returned "
                           f"{got!r}; expected True. Remember the clock's reading each time, even when it went back.")
+    ctx.step("allow(cost) spends cost tokens: TokenBucket(rate=4, burst=3), allow(2), allow(2), allow(1)")
+    costly = security.TokenBucket(4, 3, clock=clock)
+    got = [costly.allow(2), costly.allow(2), costly.allow(1)]
+    if got != [True, False, True]:
+        raise CheckFailed(f"a full bucket of 3 answered allow(2), allow(2), allow(1) with {got}; expected [True, False, "
+                          "True]: allow(cost) must check for and spend cost tokens, not always one.")
     for rate, burst in ((0, 3), (-1, 3), (4, 0)):
         ctx.step(f"TokenBucket(rate={rate}, burst={burst}) must raise ValueError")
         try:
@@ -100,6 +107,13 @@ def check_validate_message(ctx: Context) -> None:
         got = security.validate_message(data, 100)
         if got != expected:
             raise CheckFailed(f"validate_message({data!r:.60}, 100) returned {got!r:.60}; expected {expected!r:.60}.")
+    exact = json.dumps({"type": "message", "text": "x" * 69})  # exactly 100 characters: the limit itself is allowed
+    ctx.step("validate_message(a frame of exactly 100 characters, 100)")
+    try:
+        security.validate_message(exact, 100)
+    except security.InvalidMessage as problem:
+        raise CheckFailed(f"a frame of exactly max_length=100 characters raised {type(problem).__name__}; the limit "
+                          "is the largest size allowed: refuse only len(data) > max_length.") from None
     big = json.dumps({"type": "message", "text": "x" * 200})
     ctx.step("validate_message(a 213-character frame, 100)")
     try:
@@ -165,6 +179,18 @@ def check_count_connections(ctx: Context) -> None:
             if not 0 < ttl <= 60:
                 raise CheckFailed(f"the key {consumers.connections_key(user)!r} has TTL {ttl}; set one (redis.expire) "
                                   "so a crashed process's counts do not lock a user out forever.")
+            racer = f"r-{uuid.uuid4().hex[:8]}"
+            ctx.step(f"4 connections of {racer!r} counted at the same moment (asyncio.gather)")
+            clients = [aioredis.Redis.from_url(url, decode_responses=True) for _ in range(4)]
+            try:
+                counts = await asyncio.gather(*(consumers.count_connection(c, racer, 60) for c in clients))
+            finally:
+                for each in clients:
+                    await each.aclose()
+            if sorted(counts) != [1, 2, 3, 4]:
+                raise CheckFailed(f"4 concurrent connects returned {counts}; expected 1, 2, 3 and 4 in some order. Reading "
+                                  "the count and writing it back (get, then set) is not atomic: two connections read the "
+                                  "same value, so a cap of 3 lets 4 in. redis.incr counts in one step.")
             ctx.step(f"release_connection(redis, {user!r})")
             left = await consumers.release_connection(client, user)
             stored = await client.get(consumers.connections_key(user))

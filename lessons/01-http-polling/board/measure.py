@@ -1,8 +1,9 @@
 """Measure what polling costs: requests per delivered message, delivery latency, threads held.
 
-Used by the lesson's notebook and by ``bench/polling_cost.py``. The board runs in this
-process on a free loopback port (Django's threaded WSGI server); a publisher thread posts
-messages at a steady rate while client threads poll exactly as a browser would.
+Used by the lesson's notebook and by ``bench/01_polling_cost.py``. The board runs in this
+process on a free loopback port, started by the lesson's launcher (``launch.py``: Django's
+threaded WSGI server, as in the demo and the checks); a publisher thread posts messages at a
+steady rate while client threads poll exactly as a browser would.
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ import urllib.request
 from pathlib import Path
 
 from workshop import paths
+from workshop.launch import Ports
 
-SOLUTION = paths.SOLUTIONS / "01-http-polling"
-_server = None
+SLUG = "01-http-polling"
+_site = None
 
 
-def board_server(exercise_dir: Path = SOLUTION):
-    """Start the board once per process (Django can be set up only once) and return it."""
-    global _server
-    if _server is None:
-        from board.wsgi import application_for
-        from workshop.django_support import BackgroundServer
+def board_server(exercise_dir: Path | None = None):
+    """Start the board once per process (Django can be set up only once); its ``Launch`` (``.url``).
 
-        _server = BackgroundServer(application_for(exercise_dir)).__enter__()
-    return _server
+    ``exercise_dir`` is whose ``polling.py`` serves the board: the reference solution by default.
+    """
+    global _site
+    if _site is None:
+        from launch import launch  # the lesson's launcher: the lesson folder is on sys.path
+
+        folder = exercise_dir if exercise_dir is not None else paths.exercise_dir(paths.SOLUTIONS, SLUG)
+        _site = launch(folder, Ports.free("http")).__enter__()
+    return _site
 
 
 def _get(url: str, timeout: float) -> dict:
@@ -41,7 +46,7 @@ def run(mode: str, *, interval: float = 1.0, duration: float = 5.0, message_ever
     """One experiment. ``mode`` is ``"short"`` (poll every ``interval`` s) or ``"long"``."""
     from board.store import board
 
-    server = board_server()
+    url = board_server().url("http")
     board.clear()
     posted: dict[int, float] = {}
     latencies: list[float] = []
@@ -53,9 +58,9 @@ def run(mode: str, *, interval: float = 1.0, duration: float = 5.0, message_ever
         cursor = 0
         while not stop.is_set():
             if mode == "short":
-                answer = _get(f"{server.url}/api/messages?after={cursor}", 5)
+                answer = _get(f"{url}/api/messages?after={cursor}", 5)
             else:
-                answer = _get(f"{server.url}/api/messages/wait?after={cursor}&timeout={long_timeout}", long_timeout + 5)
+                answer = _get(f"{url}/api/messages/wait?after={cursor}&timeout={long_timeout}", long_timeout + 5)
             now = time.monotonic()
             with lock:
                 counts["requests"] += 1
@@ -102,11 +107,11 @@ def threads_held(waiting_clients: int, hold: float = 1.0) -> dict:
     from board.stats import stats
     from board.store import board
 
-    server = board_server()
+    url = board_server().url("http")
     board.clear()
     stats.reset()
     before = threading.active_count()
-    threads = [threading.Thread(target=_get, args=(f"{server.url}/api/messages/wait?after=0&timeout={hold + 5}",
+    threads = [threading.Thread(target=_get, args=(f"{url}/api/messages/wait?after=0&timeout={hold + 5}",
                                                    hold + 10), daemon=True) for _ in range(waiting_clients)]
     for thread in threads:
         thread.start()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 HISTORY = 1000
 EVENT_TYPES = ("message", "alert")
+CLOSED_PAUSE = 0.05  # seconds a wait on an already-closed feed lasts: prompt, but never a tight loop
 
 
 @dataclass(frozen=True)
@@ -103,15 +104,22 @@ class Feed:
         """Block until there is an event after ``last_id``, then return those events (oldest first).
 
         Returns an empty list when ``timeout`` seconds pass with nothing new (time for a
-        heartbeat), and returns an empty list at once when the feed gets closed or the open
-        streams are being dropped: check ``feed.closed`` after an empty answer.
+        heartbeat), and an empty list at once when the feed gets closed or the open streams
+        are being dropped: check ``feed.closed`` after an empty answer.
+
+        On a feed that is *already* closed it returns an empty list after ``CLOSED_PAUSE``:
+        a stream that missed the close (it happened while the stream was writing) learns of
+        it at its very next wait, whether it looks at ``feed.closed`` before or after waiting,
+        and a stream that never looks does not spin in a tight loop.
         This is lesson 01's ``wait_for_messages``, now part of the scaffolding.
         """
         with self.changed:
-            generation, was_closed = self._generation, self._closed
+            if self._closed:
+                self.changed.wait(min(timeout, CLOSED_PAUSE))
+                return []
+            generation = self._generation
             self.changed.wait_for(
-                lambda: (self._next_id - 1 > last_id or self._generation != generation
-                         or (self._closed and not was_closed)),  # already closed: no spinning
+                lambda: self._next_id - 1 > last_id or self._generation != generation or self._closed,
                 timeout=timeout,
             )
             if self._closed:

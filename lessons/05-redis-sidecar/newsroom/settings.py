@@ -22,5 +22,6 @@ USE_TZ = True
 LOGGING_CONFIG = None
 
 NEWSROOM_REDIS_URL = protocol.redis_url()
-# Where the page opens its WebSocket; the demo sets it to ws://127.0.0.1:<port + 1>.
+# Where the page opens its WebSocket; the launcher sets it (newsroom.wsgi.application_for).
 NEWSROOM_SIDECAR_URL = os.environ.get("WORKSHOP_SIDECAR_URL", "ws://127.0.0.1:8001")
+EXERCISE_DIR = None  # the learner's folder, set by newsroom.wsgi.application_for

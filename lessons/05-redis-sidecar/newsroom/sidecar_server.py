@@ -1,12 +1,17 @@
-"""Run the learner's sidecar: ``python -m newsroom.sidecar_server --port 8001`` (scaffolding).
+"""Run the learner's sidecar (scaffolding)::
+
+    python newsroom/sidecar_server.py --exercise-dir exercises/05-redis-sidecar --port 8001 \
+        --redis-url redis://127.0.0.1:6379/0 --allowed-origin http://127.0.0.1:8000
 
 It configures Django's signing (only ``SECRET_KEY``: the sidecar is not a Django site), imports
-``sidecar.py`` from the exercise folder, and serves ``sidecar.handler`` with
+``sidecar.py`` from the folder given by ``--exercise-dir``, and serves ``sidecar.handler`` with
 ``websockets.asyncio.server.serve`` until SIGINT or SIGTERM. One handler call per connection;
-the handler owns the connection until it returns.
+the handler owns the connection until it returns. A watchdog (``loop_watch.py``) reports a
+blocking call in the learner's coroutines, which would stall every connection at once.
 
-Settings come from the environment, as in production: ``WORKSHOP_REDIS_URL``,
-``WORKSHOP_ALLOWED_ORIGINS`` and ``WORKSHOP_SECRET_KEY`` (the options below set them).
+The contract's settings come from the environment, as in production: ``WORKSHOP_REDIS_URL``,
+``WORKSHOP_ALLOWED_ORIGINS`` and ``WORKSHOP_SECRET_KEY`` (``--redis-url`` and
+``--allowed-origin`` set the first two).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ LESSON_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(LESSON_DIR), str(LESSON_DIR.parent.parent)]
 
 from newsroom import protocol  # noqa: E402
+from newsroom.loop_watch import LoopWatch  # noqa: E402
 from workshop import learner, net  # noqa: E402
 
 EXIT_LEARNER_CODE = 1
@@ -35,14 +41,14 @@ def configure_signing() -> None:
         settings.configure(SECRET_KEY=protocol.secret_key())
 
 
-def _guarded(sidecar):
+def _guarded(sidecar, exercise_dir: Path):
     """The learner's handler, with a notice in this terminal when it crashes or is still a stub."""
 
     async def handle(websocket):
         try:
             await sidecar.handler(websocket)
         except NotImplementedError as exc:
-            frame = learner.learner_frame(exc.__traceback__, Path(os.environ[learner.ENV_EXERCISE_DIR]))
+            frame = learner.learner_frame(exc.__traceback__, exercise_dir)
             name = f"{frame.name}()" if frame else "a function"
             print(f"Lesson 05: {name} in sidecar.py is not written yet (it raises NotImplementedError): "
                   "the connection was closed with code 1011.", flush=True)
@@ -50,7 +56,7 @@ def _guarded(sidecar):
         except Exception as exc:  # noqa: BLE001 - shown to the learner, then the connection closes
             import traceback
 
-            frame = learner.learner_frame(exc.__traceback__, Path(os.environ[learner.ENV_EXERCISE_DIR]))
+            frame = learner.learner_frame(exc.__traceback__, exercise_dir)
             where = learner.describe_frame(frame).replace("\n    ", ": ") if frame else "the sidecar"
             print(f"Lesson 05: handler() raised {type(exc).__name__}: {exc} ({where})", flush=True)
             traceback.print_exception(exc, file=sys.stdout)
@@ -59,7 +65,7 @@ def _guarded(sidecar):
     return handle
 
 
-async def serve(host: str, port: int, sidecar, banner: str = "") -> None:
+async def serve(host: str, port: int, sidecar, exercise_dir: Path, banner: str = "") -> None:
     from websockets.asyncio.server import serve as ws_serve
 
     stop = asyncio.get_running_loop().create_future()
@@ -67,7 +73,7 @@ async def serve(host: str, port: int, sidecar, banner: str = "") -> None:
         asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
     # max_size: clients only listen, so their frames are small; write_limit: how much may queue
     # for a slow client before send() waits (backpressure), see the lesson's "Slow clients".
-    async with ws_serve(_guarded(sidecar), host, port, max_size=64 * 1024, write_limit=256 * 1024,
+    async with ws_serve(_guarded(sidecar, exercise_dir), host, port, max_size=64 * 1024, write_limit=256 * 1024,
                         ping_interval=20, ping_timeout=20):
         print(banner or f"Sidecar listening on ws://{host}:{port}/ws/<room>?token=...", flush=True)
         await stop
@@ -75,31 +81,33 @@ async def serve(host: str, port: int, sidecar, banner: str = "") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--exercise-dir", type=Path,
-                        default=Path(os.environ.get(learner.ENV_EXERCISE_DIR) or LESSON_DIR.parent.parent / "exercises"
-                                     / LESSON_DIR.name))
+    parser.add_argument("--exercise-dir", type=Path, required=True, help="the folder with the learner's sidecar.py")
     parser.add_argument("--host", default=net.LOOPBACK)
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--redis-url", help="default: $WORKSHOP_REDIS_URL")
     parser.add_argument("--allowed-origin", action="append", default=[],
                         help="an origin whose pages may connect (repeat it); default: $WORKSHOP_ALLOWED_ORIGINS")
+    parser.add_argument("--no-loop-watch", action="store_true", help="no watchdog for blocking calls (benchmarks)")
     args = parser.parse_args(argv)
+    exercise_dir = args.exercise_dir.resolve()
     if args.redis_url:
         os.environ["WORKSHOP_REDIS_URL"] = args.redis_url
     if args.allowed_origin:
         os.environ["WORKSHOP_ALLOWED_ORIGINS"] = ",".join(args.allowed_origin)
-    learner.activate(LESSON_DIR, args.exercise_dir)
+    learner.activate(LESSON_DIR, exercise_dir)
     configure_signing()
     try:
-        sidecar = learner.import_learner("sidecar", args.exercise_dir)
+        sidecar = learner.import_learner("sidecar", exercise_dir)
     except learner.LearnerCodeError as err:
         print(f"Cannot start the sidecar: {err}", file=sys.stderr, flush=True)
         return EXIT_LEARNER_CODE
     if not net.port_is_free(args.port, args.host):
         print(net.busy_port_message(args.port, args.host), file=sys.stderr)
         return 3
+    if not args.no_loop_watch:
+        LoopWatch(exercise_dir, lambda line: print(line, flush=True)).start()
     try:
-        asyncio.run(serve(args.host, args.port, sidecar))
+        asyncio.run(serve(args.host, args.port, sidecar, exercise_dir))
     except KeyboardInterrupt:
         pass
     return 0

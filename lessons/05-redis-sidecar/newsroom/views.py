@@ -42,7 +42,7 @@ def redis_client():
 
 
 def _publish():
-    return learner.import_learner("publish", learner.exercise_dir_from_env(Path.cwd()))
+    return learner.import_learner("publish", settings.EXERCISE_DIR)
 
 
 def current_user(request) -> str | None:

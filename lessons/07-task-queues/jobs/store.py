@@ -19,6 +19,7 @@ import uuid
 
 import redis
 from django.conf import settings
+from django.utils.asyncio import async_unsafe
 
 STATE_TTL = 3600  # seconds a finished job's state is kept
 _clients: dict[str, redis.Redis] = {}
@@ -47,9 +48,10 @@ def save_state(job_id: str, state: dict) -> None:
     client().set(state_key(job_id), json.dumps(state), ex=STATE_TTL)
 
 
+@async_unsafe  # as Django's ORM does: a blocking call on the event loop stalls every socket of the process
 def load_state(job_id: str) -> dict | None:
     """The job's latest state, or None for a job nobody created. Sync: from async code, call it
-    through ``sync_to_async(load_state)(job_id)``."""
+    through ``sync_to_async(load_state)(job_id)`` (called directly, it raises SynchronousOnlyOperation)."""
     raw = client().get(state_key(job_id))
     return json.loads(raw) if raw else None
 

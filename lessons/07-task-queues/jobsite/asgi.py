@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jobsite.settings")
 
-from workshop import learner  # noqa: E402
+from workshop import channels_support, learner  # noqa: E402
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
 JOB_PATH = r"^ws/jobs/(?P<job_id>[0-9a-f]{32})/$"
@@ -27,15 +27,6 @@ def websocket_urlpatterns(consumers):
     from django.urls import re_path
 
     return [re_path(JOB_PATH, consumers.JobConsumer.as_asgi())]
-
-
-def _refuse_websockets(problem: str):
-    async def refused(scope, receive, send):
-        await receive()  # websocket.connect
-        print(f"WebSocket REJECT {scope['path']}: {problem}", file=sys.stderr, flush=True)
-        await send({"type": "websocket.close", "code": 1011})
-
-    return refused
 
 
 def application_for(exercise_dir: Path):
@@ -56,7 +47,7 @@ def application_for(exercise_dir: Path):
     except learner.LearnerCodeError as err:
         problem = f"consumers.py could not be loaded: {err}"
         print(f"Lesson 07: {problem}", file=sys.stderr, flush=True)
-        websocket_app = _refuse_websockets(problem)
+        websocket_app = channels_support.refuse_websockets(problem)
     else:
         websocket_app = AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns(consumers)))
     return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

@@ -17,19 +17,12 @@ from workshop import channels_support, learner  # noqa: E402
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
 SETTINGS = "scalesite.settings"
-
-
-def _refuse_websockets(problem: str):
-    async def refused(scope, receive, send):
-        await receive()  # websocket.connect
-        print(f"WebSocket REJECT {scope['path']}: {problem}", file=sys.stderr, flush=True)
-        await send({"type": "websocket.close", "code": 1011})
-
-    return refused
+_problem = ""  # why the learner's consumer could not be loaded, for the page (scaleroom.views)
 
 
 def application_for(exercise_dir: Path):
     """One backend serving the learner's ``consumers.ChatConsumer`` from ``exercise_dir``."""
+    global _problem
     from django.core.asgi import get_asgi_application
 
     exercise_dir = Path(exercise_dir).resolve()
@@ -45,9 +38,14 @@ def application_for(exercise_dir: Path):
     try:
         consumers = learner.import_learner("consumers", exercise_dir)
     except learner.LearnerCodeError as err:
-        problem = f"consumers.py could not be loaded: {err}"
-        print(f"Lesson 08 ({settings.BACKEND_NAME}): {problem}", file=sys.stderr, flush=True)
-        websocket_app = _refuse_websockets(problem)
+        _problem = f"consumers.py could not be loaded: {err}"
+        print(f"Lesson 08 ({settings.BACKEND_NAME}): {_problem}", file=sys.stderr, flush=True)
+        websocket_app = channels_support.refuse_websockets(_problem)
     else:
         websocket_app = AuthMiddlewareStack(URLRouter([path("ws/chat/", consumers.ChatConsumer.as_asgi())]))
     return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})
+
+
+def consumer_problem() -> str:
+    """'' when the learner's consumer loaded, else why not."""
+    return _problem

@@ -1,6 +1,6 @@
 """Broadcast through the balancer to 1, 2 and 3 Daphne processes on Redis (and 2 on in-memory layers).
 
-    python lessons/08-scaling-and-security/bench/scale_out.py [--clients 60] [--messages 100]
+    python bench/08_scale_out.py [--clients 60] [--messages 100]
 
 For each setup: start Redis, N Daphnes (the reference solution's consumer, limits raised so the
 rate limiter stays out of the way) and the round-robin balancer; connect --clients signed-in
@@ -23,27 +23,32 @@ import time
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-LESSON = HERE.parent
-REPO = LESSON.parent.parent
-sys.path[:0] = [str(LESSON), str(REPO)]
-SOLUTION = REPO / "solutions" / LESSON.name
-_db_dir = tempfile.mkdtemp(prefix="workshop-08-bench-")
-os.environ["WORKSHOP_SCALE_DB"] = str(Path(_db_dir) / "scale.sqlite3")
-sys.path.insert(0, str(SOLUTION))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from workshop import paths  # noqa: E402
 
-from cluster import Cluster  # noqa: E402
-from scalesite.setup import ensure_schema  # noqa: E402
+SLUG = "08-scaling-and-security"
+LESSON = paths.lesson_dir(SLUG)
+SOLUTION = paths.exercise_dir(paths.SOLUTIONS, SLUG)
+sys.path[:0] = [str(SOLUTION), str(LESSON)]  # scaleroom (the accounts) for the session cookies made here
+_db_dir = tempfile.mkdtemp(prefix="workshop-08-bench-")
+os.environ["WORKSHOP_SCALE_DB"] = str(Path(_db_dir) / "scale.sqlite3")  # the settings of this process
+
+from checker import launchers  # noqa: E402
+from workshop.channels_support import ensure_schema  # noqa: E402
+from workshop.launch import Ports  # noqa: E402
+
+launch = launchers.load(LESSON).launch
 
 LIMITS = {"WORKSHOP_WS_RATE": "100000", "WORKSHOP_WS_BURST": "100000", "WORKSHOP_WS_MAX_CONNECTIONS": "1000"}
 
 
-async def run(cluster: Cluster, cookies: list[str], messages: int, senders: int = 10) -> dict:
+async def run(site, cookies: list[str], messages: int, senders: int = 10) -> dict:
     from websockets.asyncio.client import connect
 
     clients, backends = [], Counter()
     for cookie in cookies:
-        ws = await connect(f"ws://127.0.0.1:{cluster.port}/ws/chat/", origin=cluster.origin,
+        ws = await connect(site.url("http", "ws") + "/ws/chat/", origin=site.extras["origin"],
                            additional_headers={"Cookie": f"sessionid={cookie}"}, max_queue=None)
         hello = json.loads(await ws.recv())
         backends[hello["backend"]] += 1
@@ -71,6 +76,7 @@ async def run(cluster: Cluster, cookies: list[str], messages: int, senders: int 
         for _ in range(count):
             await ws.send(json.dumps({"type": "message", "text": f"{time.perf_counter()!r} x"}))
 
+    senders = min(senders, len(clients))  # a run with fewer clients than senders
     per = [messages // senders + (1 if i < messages % senders else 0) for i in range(senders)]
     await asyncio.gather(*(sender(clients[i], n) for i, n in enumerate(per)))
     try:
@@ -92,7 +98,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=60)
     parser.add_argument("--messages", type=int, default=100)
     args = parser.parse_args()
-    ensure_schema()
+    ensure_schema("scalesite.settings")
     from scaleroom.accounts import session_cookie_for
 
     cookies = [session_cookie_for(f"bench{i}") for i in range(args.clients)]
@@ -100,9 +106,9 @@ def main() -> None:
           f"({args.clients * args.messages} deliveries expected); {os.cpu_count()} CPU cores")
     print(f"{'setup':<24} {'sockets per backend':<50} {'delivered':>10} {'deliveries/s':>13} {'p50 ms':>8} {'p95 ms':>8}")
     for count, layer in ((1, "redis"), (2, "redis"), (3, "redis"), (2, "memory")):
-        with Cluster(SOLUTION, backends=count, layer=layer, extra_env=LIMITS, access_log=False,
-                     db_path=os.environ["WORKSHOP_SCALE_DB"]) as cluster:
-            result = asyncio.run(run(cluster, cookies, args.messages))
+        with launch(SOLUTION, Ports.free("http"), backends=count, layer=layer, extra_env=LIMITS, access_log=False,
+                    db_path=os.environ["WORKSHOP_SCALE_DB"]) as site:
+            result = asyncio.run(run(site, cookies, args.messages))
         lat = result["latencies"]
         p50 = lat[len(lat) // 2] * 1000 if lat else float("nan")
         p95 = lat[int(len(lat) * 0.95) - 1] * 1000 if lat else float("nan")

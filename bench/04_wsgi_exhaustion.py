@@ -1,4 +1,4 @@
-"""What long requests do to a fixed pool of WSGI workers: ``python bench/wsgi_exhaustion.py``.
+"""What long requests do to a fixed pool of WSGI workers: ``python bench/04_wsgi_exhaustion.py``.
 
 1. Lesson 04's fixed-pool WSGI server (4 worker threads) on a loopback port: hold K requests to
    ``/slow`` and time an ordinary ``GET /ping`` behind them, for K = 0, 2, 4, 8 (and more), with
@@ -6,6 +6,7 @@
 2. If uWSGI is installed: how many idle WebSockets one uWSGI process holds with 1 and 4 threads
    and in async mode (``--async N --ugreen``), running the reference solution's echo.
 
+Both servers are started by the lesson's launcher (``lessons/04-wsgi-limits/launch.py``).
 Prints tables. Nothing is asserted. Lesson 04's README quotes these numbers.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import threading
 import time
@@ -25,9 +25,11 @@ LESSON = ROOT / "lessons" / "04-wsgi-limits"
 sys.path[:0] = [str(LESSON), str(ROOT)]
 
 import uwsgi_runner  # noqa: E402
-from pool_server import BackgroundPool  # noqa: E402
-from slowapp import make_app  # noqa: E402
-from workshop import net, paths, procs  # noqa: E402
+from checker import launchers  # noqa: E402
+from workshop import paths  # noqa: E402
+from workshop.launch import Ports  # noqa: E402
+
+SOLUTION = paths.exercise_dir(paths.SOLUTIONS, LESSON.name)
 
 
 def _get(url: str) -> None:
@@ -72,11 +74,9 @@ async def _hold(base: str, attempts: int, open_timeout: float) -> tuple[int, flo
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
 
-def uwsgi_row(binary: str, label: str, attempts: int, **mode) -> dict:
-    port = net.free_port()
-    env = {**os.environ, **uwsgi_runner.environment(paths.SOLUTIONS / "04-wsgi-limits")}
-    with procs.ServerProcess(uwsgi_runner.command(binary, port, **mode), port, env=env):
-        held, seconds = asyncio.run(_hold(f"ws://127.0.0.1:{port}", attempts, open_timeout=1.0))
+def uwsgi_row(label: str, attempts: int, **mode) -> dict:
+    with launchers.load(LESSON).launch(SOLUTION, Ports(uwsgi=0), **mode) as site:
+        held, seconds = asyncio.run(_hold(site.url("uwsgi", "ws"), attempts, open_timeout=1.0))
     return {"uWSGI mode (1 process)": label, "sockets tried": attempts, "open and echoing": held,
             "next one": "handshake timed out (1 s)" if held < attempts else "-",
             "seconds": round(seconds, 2)}
@@ -96,23 +96,21 @@ def main() -> None:
     parser.add_argument("--async-sockets", type=int, default=500, help="sockets to try in uWSGI's async mode")
     args = parser.parse_args()
 
-    holder: dict = {}
-    with BackgroundPool(lambda e, s: holder["app"](e, s), workers=args.workers) as pool:
-        holder["app"] = make_app(pool=pool.server)
-        _get(f"{pool.url}/ping")  # warm up
-        rows = [pool_row(pool.url, args.workers, k, args.hold) for k in (0, 2, 4, 8, 12)]
+    with launchers.load(LESSON).launch(SOLUTION, Ports(http=0), workers=args.workers) as site:
+        url = site.url("http")
+        _get(f"{url}/ping")  # warm up
+        rows = [pool_row(url, args.workers, k, args.hold) for k in (0, 2, 4, 8, 12)]
     print(f"A WSGI server with {args.workers} worker threads; slow requests hold a worker for {args.hold:g} s;")
     print("the ping is sent 0.2 s after them (predicted wait: the queueing arithmetic of pool.predicted_wait).\n")
     print(table(rows))
 
-    binary = uwsgi_runner.find_uwsgi()
     print()
-    if binary is None:
+    if uwsgi_runner.find_uwsgi() is None:
         print("uWSGI is not installed: no WebSocket table.\n" + uwsgi_runner.INSTALL_HINT)
         return
-    rows = [uwsgi_row(binary, "--threads 1", 4, threads=1),
-            uwsgi_row(binary, "--threads 4", 8, threads=4),
-            uwsgi_row(binary, f"--async {args.async_sockets * 2} --ugreen", args.async_sockets,
+    rows = [uwsgi_row("--threads 1", 4, threads=1),
+            uwsgi_row("--threads 4", 8, threads=4),
+            uwsgi_row(f"--async {args.async_sockets * 2} --ugreen", args.async_sockets,
                       async_cores=args.async_sockets * 2)]
     print("Idle WebSockets one uWSGI process holds (the reference echo; a handshake that does not finish")
     print("within 1 s means no worker core was free):\n")

@@ -1,4 +1,4 @@
-"""What polling costs, measured: ``python bench/polling_cost.py [--duration S]``.
+"""What polling costs, measured: ``python bench/01_polling_cost.py [--duration S]``.
 
 Prints requests per delivered message and delivery latency for short polling at several
 intervals and for long polling, with messages arriving every 0.5 s, and the server threads
@@ -21,7 +21,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of messages per experiment")
     parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--exercise-dir", type=Path, default=None,
+                        help="whose polling.py serves the board (default: the reference solution)")
     args = parser.parse_args()
+    measure.board_server(args.exercise_dir)
     rows = [measure.run("short", interval=i, duration=args.duration, clients=args.clients) for i in (0.1, 0.5, 2.0)]
     rows.append(measure.run("long", duration=args.duration, clients=args.clients))
     print(f"{args.clients} clients, one message every 0.5 s for {args.duration:g} s\n")

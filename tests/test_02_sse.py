@@ -1,8 +1,8 @@
 """Lesson 02's reference solution without HTTP: frames, the header parser and the stream generator.
 
 Every frame ``format_event`` writes is read back by a small event-stream parser written here
-from the HTML Living Standard's rules, and by the checker's own parser, fed in random pieces:
-the two must agree with each other and with what was sent.
+from the HTML Living Standard's rules, and by the checker's probe (``checker.probes.sse``), fed
+in random pieces: the two must agree with each other and with what was sent.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ def mods():
         sse = importlib.import_module("sse")
         store = importlib.import_module("feed.store")
         assert Path(sse.__file__).parent == FOLDERS[0]
-        from checker.checks import ex02_server_sent_events as checks
+        from checker.probes import sse as probe
 
-        yield sse, store, checks
+        yield sse, store, probe
     finally:
         sys.path[:] = saved_path
         for name in MODULES:
@@ -71,8 +71,8 @@ def read_stream(text: str) -> tuple[list[tuple[str, str, str]], str, int | None,
     return events, last_id, retry, comments
 
 
-def checker_read(checks, text: str, cuts: list[int]):
-    parser = checks.SSEParser()
+def checker_read(probe, text: str, cuts: list[int]):
+    parser = probe.SSEParser()
     last = 0
     for cut in sorted(cuts) + [len(text)]:
         parser.feed(text[last:cut])
@@ -92,7 +92,7 @@ NO_BREAK = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="
 @given(data=st.none() | TEXT, event=st.none() | NO_BREAK, id=st.none() | NO_BREAK | st.integers(0, 10**9),
        retry=st.none() | st.integers(0, 10**6), cuts=st.lists(st.integers(0, 200), max_size=6))
 def test_format_event_round_trips(mods, data, event, id, retry, cuts):
-    sse, _, checks = mods
+    sse, _, probe = mods
     kwargs = {k: v for k, v in dict(data=data, event=event, id=id, retry=retry).items() if v is not None}
     if not kwargs:
         with pytest.raises(ValueError):
@@ -101,7 +101,7 @@ def test_format_event_round_trips(mods, data, event, id, retry, cuts):
     frame = sse.format_event(**kwargs)
     assert frame.endswith("\n\n") and "\n\n" not in frame[:-2]
     events, last_id, got_retry, comments = read_stream(frame)
-    assert checker_read(checks, frame, [c for c in cuts if c <= len(frame)]) == (events, last_id, got_retry, comments)
+    assert checker_read(probe, frame, [c for c in cuts if c <= len(frame)]) == (events, last_id, got_retry, comments)
     assert comments == [] and got_retry == retry
     assert last_id == ("" if id is None else str(id))
     if data is None:
@@ -135,12 +135,14 @@ def test_comment_is_ignored_by_the_browser(mods):
     assert sse.comment("keep-alive") == ": keep-alive\n\n"
     events, _, retry, comments = read_stream(sse.comment("two\nlines") + sse.comment())
     assert events == [] and retry is None and comments == [" two", " lines", ""]
+    sneaky = sse.comment("x\ndata: boo\rid: 9\r\nretry: 5")
+    assert read_stream(sneaky) == ([], "", None, [" x", " data: boo", " id: 9", " retry: 5"])
 
 
 def test_parse_last_event_id(mods):
     sse, _, _ = mods
     assert [sse.parse_last_event_id(v) for v in (None, "", "0", "42")] == [0, 0, 0, 42]
-    for bad in ("abc", "-1", "1.5", "²", " 1"):
+    for bad in ("abc", "-1", "1.5", "²", "٣", " 1", "1 ", "+1"):
         with pytest.raises(ValueError):
             sse.parse_last_event_id(bad)
 
@@ -172,10 +174,22 @@ def test_event_stream_ends_at_its_lifetime(mods):
     assert 3 <= len(frames) <= 8  # retry + about one heartbeat per 0.05 s
 
 
-def test_closed_feed_does_not_spin(mods):
+def test_closed_feed_answers_promptly_but_does_not_spin(mods):
     _, store, _ = mods
     feed = store.Feed()
+    feed.post("before the close")
     feed.close()
     started = time.monotonic()
-    assert feed.wait_for_events(0, timeout=0.1) == []
-    assert time.monotonic() - started >= 0.09
+    assert feed.wait_for_events(0, timeout=5) == []  # closed: no events, and no waiting a whole timeout
+    assert time.monotonic() - started >= store.CLOSED_PAUSE * 0.9  # a pause, so a forgetful loop cannot spin
+
+
+def test_a_stream_that_looks_after_each_wait_ends_when_closed_mid_write(mods):
+    """The close lands while the stream is between its yield and its next wait: the next wait
+    answers at once, so a stream that looks at ``closed`` only after waiting ends too."""
+    sse, store, _ = mods
+    feed = store.Feed()
+    stream = sse.event_stream(feed, 0, heartbeat=30, lifetime=60, retry=10)
+    next(stream)  # the retry frame: the generator is paused at its yield
+    feed.close()
+    assert list(stream) == []

@@ -2,7 +2,7 @@
 
 The checks already run the chat under Daphne, Chromium and Redis; these tests cover what the
 learner runs by hand: ``python -m checker serve 06`` / ``demo.py --redis`` and
-``bench/channels_broadcast.py``.
+``bench/06_channels_broadcast.py``.
 """
 
 from __future__ import annotations
@@ -72,21 +72,24 @@ async def _chat_across(ports: list[int]) -> dict:
 
 @pytest.mark.parametrize("redis", [False, True], ids=["in-memory", "redis"])
 def test_demo_serves_the_chat_and_stops_cleanly(redis):
-    port = net.free_port()
-    while redis and not net.port_is_free(port + 1):
-        port = net.free_port()
+    port, second = net.free_port(), None
+    while redis and second in (None, port):
+        second = net.free_port()
     argv = [sys.executable, str(LESSON / "demo.py"), "--exercise-dir", str(SOLUTION), "--port", str(port)]
-    proc = procs.spawn(argv + (["--redis"] if redis else []), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, cwd=ROOT)
+    argv += ["--redis", "--second-port", str(second)] if redis else []
+    proc = procs.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     try:
-        banner = _read_until(proc, rf"http://127\.0\.0\.1:{port}/", 30)
+        banner = _read_until(proc, "Daphne's log follows", 30)
+        assert f"http://127.0.0.1:{port}/" in banner
         assert "Redis channel layer" in banner if redis else "in-memory channel layer" in banner
-        ports = [port, port + 1] if redis else [port]
+        ports = [port, second] if redis else [port]
+        if redis:
+            assert f"http://127.0.0.1:{second}/" in banner
         got = asyncio.run(_chat_across(ports))
         assert got["type"] == "message" and got["author"] == "ann" and got["text"] == "hello"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
-        assert "Bye" in proc.stdout.read()
+        assert "Stopped." in proc.stdout.read()
         for p in ports:
             assert net.port_is_free(p), f"port {p} still taken after the demo stopped"
     finally:
@@ -107,7 +110,7 @@ def test_demo_refuses_a_busy_port():
 
 
 def test_benchmark_reports_both_layers():
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "channels_broadcast.py"), "--clients", "5",
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "06_channels_broadcast.py"), "--clients", "5",
                            "--messages", "3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()
@@ -115,3 +118,22 @@ def test_benchmark_reports_both_layers():
     assert set(rows) == {"memory", "redis"}, done.stdout + done.stderr
     for row in rows.values():
         assert row[1] == "5" and "15/15" in row, row
+
+
+def test_daphne_probe_says_why_a_server_did_not_start():
+    """A busy port: ``workshop.asgi_server`` exits 1 without its ready line, and the probe's error shows the log."""
+    import socket
+
+    from checker.probes import daphne
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        server = daphne.service("busy", port, lesson_dir=LESSON, exercise_dir=SOLUTION, settings="chatsite.settings",
+                                factory="chatsite.asgi:application_for", timeout=60)
+        with pytest.raises(RuntimeError) as failed:
+            daphne.start([server])
+    assert "busy never logged a line" in str(failed.value)
+    assert "Listen failure" in str(failed.value) or "Address already in use" in str(failed.value)
+    assert server.proc.returncode == 1

@@ -1,7 +1,8 @@
 """Benchmark for lesson 05: how long a message takes from Redis PUBLISH to the clients of the sidecar.
 
-It starts a real Redis and the sidecar (reference solution, or ``--exercise-dir``) as a real
-process, connects N ``websockets`` clients to one room (each with a token signed as Django signs
+It starts a real Redis, the sidecar (reference solution, or ``--exercise-dir``) as a real
+process and Django with the lesson's launcher (``lessons/05-redis-sidecar/launch.py``; the
+sidecar's blocking-call watchdog off, so it costs nothing here), connects N ``websockets`` clients to one room (each with a token signed as Django signs
 it), waits for every ready frame, then publishes ``--messages`` messages one after the other,
 each only after every client received the previous one. Per (message, client) pair it records
 the time from just before PUBLISH to the client's ``recv()`` returning, and prints the median,
@@ -11,9 +12,9 @@ page's JavaScript showing the message), with a POST through Django.
 
 It measures; it never asserts. Clients and servers share this machine's cores.
 
-    python bench/sidecar_latency.py                       # 1, 20 and 200 clients (~5 s)
-    python bench/sidecar_latency.py --clients 1000 --messages 20
-    python bench/sidecar_latency.py --browser
+    python bench/05_sidecar_latency.py                       # 1, 20 and 200 clients (~5 s)
+    python bench/05_sidecar_latency.py --clients 1000 --messages 20
+    python bench/05_sidecar_latency.py --browser
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSON_DIR = REPO_ROOT / "lessons" / "05-redis-sidecar"
 sys.path[:0] = [str(LESSON_DIR), str(REPO_ROOT)]
 
-from workshop import net, procs  # noqa: E402
-from workshop.redis_server import RedisServer  # noqa: E402
+from checker import launchers  # noqa: E402
+from workshop import paths  # noqa: E402
+from workshop.launch import Ports  # noqa: E402
 
 ROOM = "lobby"
 ORIGIN = "http://127.0.0.1:1"  # the sidecar is told to accept it; no page lives there
@@ -105,18 +107,17 @@ async def run_clients(port: int, redis_url: str, count: int, messages: int, pid:
             "rss_per_conn_kb": (rss_after - rss_before) / count / 1024}
 
 
-def browser_latency(app, web_port: int, rounds: int) -> dict:
+def browser_latency(url: str, rounds: int) -> dict:
     """One Chromium page; each round: POST through Django, time until the page shows the push."""
     from playwright.sync_api import sync_playwright
 
     from workshop import browser
-    from workshop.django_support import BackgroundServer
 
-    with BackgroundServer(app, port=web_port) as site, sync_playwright() as p:
+    with sync_playwright() as p:
         chromium = browser.launch(p)
         try:
             page = chromium.new_page()
-            page.goto(f"{site.url}/login?name=bench&next=/room/{ROOM}/")
+            page.goto(f"{url}/login?name=bench&next=/room/{ROOM}/")
             page.wait_for_function("document.body.dataset.state === 'live'", timeout=10000)
             latencies = []
             for n in range(rounds):
@@ -138,29 +139,22 @@ def main() -> int:
     parser.add_argument("--clients", type=int, nargs="*", default=[1, 20, 200])
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--browser", action="store_true", help="also time POST → Chromium page (one page)")
-    parser.add_argument("--exercise-dir", type=Path, default=REPO_ROOT / "solutions" / LESSON_DIR.name)
+    parser.add_argument("--exercise-dir", type=Path, default=paths.exercise_dir(paths.SOLUTIONS, LESSON_DIR.name))
     args = parser.parse_args()
     print(f"# {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores")
-    with RedisServer() as redis:
-        port, web_port = net.free_port(), net.free_port()
-        os.environ.update({"WORKSHOP_REDIS_URL": redis.url, "WORKSHOP_SIDECAR_URL": f"ws://127.0.0.1:{port}",
-                           "WORKSHOP_ALLOWED_ORIGINS": f"{ORIGIN},http://127.0.0.1:{web_port}"})
-        from newsroom.wsgi import application_for
-
-        app = application_for(args.exercise_dir.resolve())  # Django's settings: SECRET_KEY for the tokens
-        env = {**os.environ, "WORKSHOP_EXERCISE_DIR": str(args.exercise_dir.resolve())}
-        argv = [sys.executable, str(LESSON_DIR / "newsroom" / "sidecar_server.py"), "--port", str(port)]
-        with procs.ServerProcess(argv, port, env=env) as sidecar:
-            print("| clients | connect all | publish→client median | p99 | max | sidecar RSS per connection |")
-            print("|---|---|---|---|---|---|")
-            for count in args.clients:
-                r = asyncio.run(run_clients(port, redis.url, count, args.messages, sidecar.proc.pid))
-                print(f"| {r['clients']} | {r['connect_s']:.2f} s | {r['median_ms']:.2f} ms | {r['p99_ms']:.2f} ms "
-                      f"| {r['max_ms']:.2f} ms | {r['rss_per_conn_kb']:.0f} KiB |", flush=True)
-            if args.browser:
-                b = browser_latency(app, web_port, args.messages)
-                print(f"\nPOST to Django → shown by Chromium (1 page, {b['rounds']} rounds): median "
-                      f"{b['median_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, max {b['max_ms']:.1f} ms")
+    launch = launchers.load(LESSON_DIR).launch
+    with launch(args.exercise_dir.resolve(), Ports(http=0, sidecar=0), extra_origins=[ORIGIN], loop_watch=False) as site:
+        port, redis_url, pid = site.ports["sidecar"], site.extras["redis_url"], site.services["sidecar"].proc.pid
+        print("| clients | connect all | publish→client median | p99 | max | sidecar RSS per connection |")
+        print("|---|---|---|---|---|---|")
+        for count in args.clients:
+            r = asyncio.run(run_clients(port, redis_url, count, args.messages, pid))
+            print(f"| {r['clients']} | {r['connect_s']:.2f} s | {r['median_ms']:.2f} ms | {r['p99_ms']:.2f} ms "
+                  f"| {r['max_ms']:.2f} ms | {r['rss_per_conn_kb']:.0f} KiB |", flush=True)
+        if args.browser:
+            b = browser_latency(site.url("http"), args.messages)
+            print(f"\nPOST to Django → shown by Chromium (1 page, {b['rounds']} rounds): median "
+                  f"{b['median_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, max {b['max_ms']:.1f} ms")
     return 0
 
 

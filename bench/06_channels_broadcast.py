@@ -14,9 +14,9 @@ It measures; it never asserts. The clients all run in this one process (one even
 same cores as Daphne, so at high N the latency includes the clients' own queueing: read the
 numbers as "what one laptop does", not as a server's limit.
 
-    python bench/channels_broadcast.py                    # 100 clients, both layers (~5 s)
-    python bench/channels_broadcast.py --clients 1000     # the lesson's numbers
-    python bench/channels_broadcast.py --layers memory --clients 2000 --messages 10
+    python bench/06_channels_broadcast.py                    # 100 clients, both layers (~5 s)
+    python bench/06_channels_broadcast.py --clients 1000     # the lesson's numbers
+    python bench/06_channels_broadcast.py --layers memory --clients 2000 --messages 10
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSON_DIR = REPO_ROOT / "lessons" / "06-django-channels"
-sys.path[:0] = [str(LESSON_DIR), str(REPO_ROOT)]
+sys.path[:0] = [str(LESSON_DIR), str(REPO_ROOT)]  # the chat app (its models), the repository
 
-from chatsite.launch import daphne_argv, daphne_env  # noqa: E402
-from workshop import net, procs  # noqa: E402
+from checker import launchers  # noqa: E402
+from workshop import paths  # noqa: E402
+from workshop.launch import Ports  # noqa: E402
 
 ROOM = "lobby"
 
@@ -157,10 +158,9 @@ async def run_layer(name: str, port: int, pid: int, clients: int, messages: int,
 def session_cookies(db_path: str) -> tuple[str, str]:
     """Session cookies for a reader and a sender, written to the database Daphne will use."""
     os.environ["WORKSHOP_CHAT_DB"] = db_path
-    from chatsite.setup import ensure_django, ensure_schema
+    from workshop.channels_support import ensure_schema
 
-    ensure_django()
-    ensure_schema()
+    ensure_schema("chatsite.settings")
     from chat.accounts import session_cookie_for
 
     return session_cookie_for("reader"), session_cookie_for("sender")
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=100, help="handshakes in flight at once (default 100)")
     parser.add_argument("--wait", type=float, default=10.0,
                         help="seconds to wait for one broadcast to reach every client before moving on (default 10)")
-    parser.add_argument("--exercise-dir", type=Path, default=REPO_ROOT / "solutions" / LESSON_DIR.name,
+    parser.add_argument("--exercise-dir", type=Path, default=paths.exercise_dir(paths.SOLUTIONS, LESSON_DIR.name),
                         help="whose consumers.py/routing.py to serve (default: the reference solution)")
     args = parser.parse_args(argv)
 
@@ -192,24 +192,20 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for layer in [name.strip() for name in args.layers.split(",") if name.strip()]:
-            redis = None
+            if layer not in ("memory", "redis"):
+                print(f"unknown layer {layer!r} (memory or redis)", file=sys.stderr)
+                continue
+            site = launchers.load(LESSON_DIR).launch(args.exercise_dir.resolve(), Ports.free("http"),
+                                                     redis=layer == "redis", db_path=db_path, access_log=False,
+                                                     timeout=30)
             try:
-                if layer == "redis":
-                    from workshop.redis_server import RedisServer
-
-                    redis = RedisServer().start()
-                elif layer != "memory":
-                    print(f"unknown layer {layer!r} (memory or redis)", file=sys.stderr)
-                    continue
-                port = net.free_port()
-                env = daphne_env(args.exercise_dir, redis_url=redis.url if redis else None, db_path=db_path)
-                with procs.ServerProcess(daphne_argv(port, access_log=False), port, env=env,
-                                         log_path=Path(folder) / f"daphne-{layer}.log", ready_timeout=30) as server:
-                    print(f"{layer}: Daphne pid {server.proc.pid} on port {port}; connecting {args.clients} clients...",
-                          flush=True)
+                with site:
+                    server = site.services["http"]
+                    print(f"{layer}: Daphne pid {server.proc.pid} on port {server.port}; connecting {args.clients} "
+                          "clients...", flush=True)
                     try:
-                        result = asyncio.run(run_layer(layer, port, server.proc.pid, args.clients, args.messages,
-                                                       args.concurrency, cookies, args.wait))
+                        result = asyncio.run(run_layer(layer, server.port, server.proc.pid, args.clients,
+                                                       args.messages, args.concurrency, cookies, args.wait))
                     except Exception:
                         errors = [line for line in server.log_tail(200).splitlines() if "Error" in line]
                         if errors:
@@ -218,9 +214,6 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(result)
             except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not crash
                 print(f"{layer}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            finally:
-                if redis is not None:
-                    redis.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import read_until
 from workshop import net, procs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,30 +57,40 @@ def _demo(port: int) -> subprocess.Popen:
                              str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _read_until(proc: subprocess.Popen, pattern: str, seconds: float) -> str:
-    seen = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if re.search(pattern, line):
-            return "".join(seen)
-    raise AssertionError(f"no line matching {pattern!r}; got:\n{''.join(seen)}")
+def test_the_sidecar_reports_a_blocking_call_in_a_coroutine(tmp_path):
+    """The watchdog names the learner's line that holds the event loop (and only then speaks)."""
+    sys.path.insert(0, str(ROOT))
+    from newsroom.loop_watch import LoopWatch
+
+    learner_file = tmp_path / "sidecar.py"
+    learner_file.write_text("import time\n\nasync def forward():\n    time.sleep(0.05)\n\nasync def polite():\n"
+                            "    import asyncio\n    await asyncio.sleep(0.05)\n")
+    namespace: dict = {}
+    exec(compile(learner_file.read_text(), str(learner_file), "exec"), namespace)
+    reports: list[str] = []
+    watch = LoopWatch(tmp_path, reports.append).start()
+    try:
+        asyncio.run(namespace["polite"]())
+        assert reports == []
+        asyncio.run(namespace["forward"]())
+        time.sleep(0.01)
+    finally:
+        watch.stop()
+    assert len(reports) == 1 and "time.sleep(0.05)" in reports[0] and "line 4, in forward" in reports[0]
 
 
 def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
-    port = net.free_port_pair()
+    port = net.free_port()
     proc = _demo(port)
     try:
-        out = _read_until(proc, r"After editing", 30)
+        out = read_until(proc, r"After editing", 30)
         redis_port = int(re.search(r"redis://127\.0\.0\.1:(\d+)/0", out).group(1))
+        sidecar_port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws/", out).group(1))
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         page = opener.open(f"http://127.0.0.1:{port}/login?name=ada&next=/room/lobby/", timeout=5).read().decode()
         assert 'id="messages"' in page
         ticket = json.loads(opener.open(f"http://127.0.0.1:{port}/room/lobby/token", timeout=5).read())
-        assert ticket["url"] == f"ws://127.0.0.1:{port + 1}/ws/lobby"
+        assert ticket["url"] == f"ws://127.0.0.1:{sidecar_port}/ws/lobby"
 
         async def push_through_both_servers():
             from websockets.asyncio.client import connect
@@ -107,17 +118,17 @@ def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
     alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
              and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]]
     assert alive == [], "the demo left the sidecar or Redis running"
-    for busy in (port, port + 1, redis_port):
+    for busy in (port, sidecar_port, redis_port):
         assert net.port_is_free(busy), f"port {busy} still in use"
 
 
 def test_demo_refuses_a_busy_sidecar_port_kindly():
-    port = net.free_port_pair()
+    port, busy = net.free_port(), net.free_port()
     with socket.socket() as blocker:
-        blocker.bind(("127.0.0.1", port + 1))
+        blocker.bind(("127.0.0.1", busy))
         blocker.listen()
         done = subprocess.run([sys.executable, str(LESSON / "demo.py"), "--exercise-dir",
-                               str(ROOT / "solutions" / "05-redis-sidecar"), "--port", str(port)],
-                              capture_output=True, text=True, timeout=30)
+                               str(ROOT / "solutions" / "05-redis-sidecar"), "--port", str(port),
+                               "--sidecar-port", str(busy)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 3
-    assert f"Port {port + 1}" in done.stderr and "--port" in done.stderr
+    assert f"Port {busy}" in done.stderr and "--port" in done.stderr

@@ -1,0 +1,149 @@
+"""Ring 1: lesson 05's plain functions in this grading process: tokens, Origin, publishing to a real Redis."""
+
+from __future__ import annotations
+
+import json
+
+from checker.api import CheckFailed, Context
+from checker.probes.redis_watch import Subscriber
+
+from .support import OTHER_ROOM, ROOM, django_app, message, redis_client, token
+
+
+def check_tokens(ctx: Context) -> None:
+    django_app(ctx)
+    publish = ctx.import_learner("publish")
+    sidecar = ctx.import_learner("sidecar")
+    from django.core import signing
+
+    from newsroom.protocol import TOKEN_SALT
+
+    ctx.step("make_token('ada', 'lobby'), then verify_token(token, 'lobby')")
+    signed = publish.make_token("ada", ROOM)
+    if not isinstance(signed, str) or signed.count(":") < 2:
+        raise CheckFailed(f"make_token returned {signed!r:.120}; expected the text signing.dumps gives "
+                          "(payload:timestamp:signature).")
+    try:
+        payload = signing.loads(signed, salt=TOKEN_SALT)
+    except signing.BadSignature:
+        raise CheckFailed("make_token's token does not verify with signing.loads(token, salt=TOKEN_SALT): "
+                          "sign with signing.dumps(..., salt=TOKEN_SALT) (a TimestampSigner, so it can expire).") from None
+    if payload != {"user": "ada", "room": ROOM}:
+        raise CheckFailed(f"make_token('ada', 'lobby') signed {payload!r}; expected {{'user': 'ada', 'room': 'lobby'}}.")
+    got = sidecar.verify_token(signed, ROOM)
+    if got != "ada":
+        raise CheckFailed(f"verify_token(make_token('ada', 'lobby'), 'lobby') returned {got!r}; expected 'ada'.")
+    ctx.step("verify_token on a token 30 s old (max_age is 60 s)")
+    if sidecar.verify_token(token(ctx, "grace", ROOM, age=30), ROOM) != "grace":
+        raise CheckFailed("verify_token refused a token signed 30 s ago; TOKEN_MAX_AGE is 60 s.")
+    for bad, what in _bad_tokens(ctx):
+        ctx.step(f"verify_token on {what}")
+        _must_refuse(sidecar, bad, what)
+
+
+def _bad_tokens(ctx: Context) -> list[tuple[str, str]]:
+    from django.core import signing
+
+    from newsroom.protocol import TOKEN_SALT
+
+    good = token(ctx, "ada", ROOM)
+    _, rest = good.split(":", 1)
+    forged_payload = signing.b64_encode(json.dumps({"user": "admin", "room": ROOM}, separators=(",", ":")).encode())
+    return [
+        (token(ctx, "ada", ROOM, age=120), "a token signed 120 s ago (expired: max_age is 60 s)"),
+        (token(ctx, "ada", OTHER_ROOM), "a token for #python used for #lobby"),
+        (forged_payload.decode() + ":" + rest, "a token whose payload was changed to user 'admin'"),
+        (good[:-2] + ("AA" if not good.endswith("AA") else "BB"), "a token with a changed signature"),
+        (signing.dumps({"user": "ada", "room": ROOM}, salt=TOKEN_SALT, key="another-secret-key"),
+         "a token signed with another SECRET_KEY"),
+        (signing.dumps({"user": "ada", "room": ROOM}, salt="django.core.signing"), "a token signed with another salt"),
+        (signing.dumps(["ada", ROOM], salt=TOKEN_SALT), "a signed list instead of {'user': ..., 'room': ...}"),
+        (signing.dumps({"user": 7, "room": ROOM}, salt=TOKEN_SALT), "a token whose user is not a str"),
+        ("not-a-token", "text that is not a token"),
+        ("", "an empty token"),
+    ]
+
+
+def _must_refuse(sidecar, bad: str, what: str) -> None:
+    from django.core import signing
+
+    from newsroom.protocol import InvalidToken
+
+    try:
+        user = sidecar.verify_token(bad, ROOM)
+    except InvalidToken as problem:
+        if not str(problem).strip():
+            raise CheckFailed(f"verify_token raised InvalidToken() without a reason for {what}; give one "
+                              "(it becomes the close reason the client sees).") from None
+        return
+    except signing.BadSignature as exc:
+        raise CheckFailed(f"verify_token let {type(exc).__name__} escape for {what}; catch it and raise "
+                          "InvalidToken('why') instead (the handler closes the socket on InvalidToken).") from None
+    raise CheckFailed(f"verify_token accepted {what} (it returned {user!r}); it must raise InvalidToken.")
+
+
+def check_publish(ctx: Context) -> None:
+    client = redis_client(ctx)
+    publish = ctx.import_learner("publish")
+    listener = Subscriber(ctx.redis().url, timeout=ctx.timeout(1))
+    try:
+        for room, sent in ((ROOM, {"id": 41, "room": ROOM, "author": "ada", "text": "héllo, 👋 \"quoted\"",
+                                   "sent_at": 1.5}),
+                           (OTHER_ROOM, message(42, OTHER_ROOM))):
+            ctx.step(f"publish_message(redis_client, {room!r}, {{...}}) with a redis-py subscriber listening")
+            answer = publish.publish_message(client, room, dict(sent))
+            _judge_published(listener.next(timeout=ctx.timeout(1)), room, sent, answer)
+        ctx.step("publish_message to #django with nobody subscribed")
+        listener.stop(timeout=ctx.timeout(1))
+        nobody = publish.publish_message(client, "django", message(1, "django"))
+        if nobody != 0:
+            raise CheckFailed(f"publish_message returned {nobody!r} with nobody subscribed; expected 0 "
+                              "(fire-and-forget: the message is simply gone).")
+    finally:
+        listener.close()
+
+
+def _judge_published(got: dict | None, room: str, sent: dict, answer) -> None:
+    if got is None:
+        raise CheckFailed("publish_message returned, but no message was published on any channel in time. "
+                          "Call redis_client.publish(channel, text).")
+    if got["channel"] != f"room:{room}":
+        raise CheckFailed(f"publish_message(..., {room!r}, ...) published on the channel {got['channel']!r}; "
+                          f"expected 'room:{room}' (channel_for(room)): the sidecar listens there.")
+    try:
+        data = json.loads(got["data"])
+    except ValueError:
+        raise CheckFailed(f"publish_message published {got['data']!r:.120}, which is not JSON; "
+                          "publish json.dumps(message).") from None
+    if data != sent:
+        raise CheckFailed(f"publish_message published {data!r:.200}; expected the message unchanged, {sent!r:.200}.")
+    if answer != 1:
+        raise CheckFailed(f"publish_message returned {answer!r}; with one subscriber listening, Redis answers "
+                          "PUBLISH with 1. Return what redis_client.publish(...) returns.")
+
+
+ORIGINS = [
+    ("http://127.0.0.1:8000", True, "the page's own origin"),
+    ("http://localhost:8000", True, "another allowed origin"),
+    ("HTTP://LOCALHOST:8000", True, "an allowed origin in capitals (origins are case-insensitive)"),
+    ("http://127.0.0.1:8000/", True, "an allowed origin with a trailing slash"),
+    (None, False, "no Origin header at all"),
+    ("", False, "an empty Origin"),
+    ("null", False, "Origin: null (a sandboxed page or a file:// page)"),
+    ("http://evil.example", False, "another site"),
+    ("http://127.0.0.1:8001", False, "the right host on another port"),
+    ("https://127.0.0.1:8000", False, "https instead of http"),
+    ("http://127.0.0.1:8000.evil.example", False, "a look-alike that starts with an allowed origin"),
+    ("http://127.0.0.1:800", False, "a prefix of an allowed origin"),
+]
+
+
+def check_origin(ctx: Context) -> None:
+    sidecar = ctx.import_learner("sidecar")
+    allowed = frozenset({"http://127.0.0.1:8000", "http://localhost:8000"})
+    for origin, expected, what in ORIGINS:
+        ctx.step(f"check_origin({origin!r}, ...)")
+        got = sidecar.check_origin(origin, allowed)
+        if got is not expected:
+            raise CheckFailed(f"check_origin({origin!r}, {sorted(allowed)}) returned {got!r} for {what}; "
+                              f"expected {expected}.")

@@ -1,0 +1,71 @@
+"""Lesson 05's servers, started once for the demo, the checks and the benchmark::
+
+    with launch(exercise_dir, Ports(http=8000, sidecar=8001)) as site:
+        site.url("http")                   # Django (threaded WSGI, in this process): pages, posts, tokens
+        site.url("sidecar", "ws")          # the learner's sidecar: ws://.../ws/<room>?token=...
+        site.services["sidecar"]           # its process (.log_tail(), .log_path)
+        site.extras["redis_url"]           # the Redis both meet on
+        site.extras["origin"]              # the Origin of Django's pages, which the sidecar accepts
+
+Three parts, as in production: a real Redis (unless ``redis_url`` names one already running),
+the sidecar as a process of its own (``newsroom/sidecar_server.py``, given the exercise folder
+with ``--exercise-dir`` on its command line, *ready when* its port accepts connections), and
+Django serving ``newsroom.wsgi.application_for(exercise_dir)`` on a thread of this process.
+``sidecar_redis_url`` lets the sidecar reach Redis another way (the checks put a proxy there);
+``django=False`` starts the sidecar alone. Django can be set up once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from workshop import net
+from workshop.launch import Launch, Ports, Service
+
+LESSON_DIR = Path(__file__).resolve().parent
+PORTS = ("http", "sidecar")
+
+
+def sidecar_argv(exercise_dir: Path, port: int, redis_url: str, origins, host: str = net.LOOPBACK,
+                 loop_watch: bool = True) -> list[str]:
+    """The sidecar's command line: the learner's folder, its port, its Redis, the origins it accepts."""
+    argv = [sys.executable, str(LESSON_DIR / "newsroom" / "sidecar_server.py"), "--exercise-dir", str(exercise_dir),
+            "--host", host, "--port", str(port), "--redis-url", redis_url]
+    for origin in origins:
+        argv += ["--allowed-origin", origin]
+    return argv + ([] if loop_watch else ["--no-loop-watch"])
+
+
+def launch(exercise_dir: Path, ports: Ports, *, redis_url: str | None = None, sidecar_redis_url: str | None = None,
+           extra_origins=(), django: bool = True, access_log: bool = False, loop_watch: bool = True,
+           ready_timeout: float = 15.0) -> Launch:
+    """Redis, the sidecar on ``ports["sidecar"]`` and Django on ``ports["http"]``."""
+    exercise_dir = Path(exercise_dir).resolve()
+
+    def start(site: Launch) -> None:
+        from workshop.redis_server import RedisServer
+
+        url = redis_url or site.enter(RedisServer()).url
+        origin = ports.url("http")
+        site.extras.update(redis_url=url, origin=origin)
+        origins = [origin, f"http://localhost:{ports['http']}", *extra_origins]
+        sidecar = site.add(Service("sidecar", sidecar_argv(exercise_dir, ports["sidecar"], sidecar_redis_url or url,
+                                                           origins, ports.host, loop_watch),
+                                   ports["sidecar"], host=ports.host, cwd=str(LESSON_DIR),
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"}, ready_timeout=ready_timeout))
+        sidecar.start()
+        if django:
+            from workshop.django_support import BackgroundServer
+
+            if str(LESSON_DIR) not in sys.path:
+                sys.path.insert(0, str(LESSON_DIR))
+            from newsroom.wsgi import application_for
+
+            app = application_for(exercise_dir, redis_url=url, sidecar_url=site.url("sidecar", "ws"))
+            site.services["http"] = site.enter(BackgroundServer(app, ports.host, ports["http"], quiet=not access_log))
+            if not net.wait_for_port(ports["http"], ports.host, timeout=ready_timeout):
+                raise RuntimeError(f"Django on {ports.url('http')} did not accept connections")
+
+    return Launch(ports, start)
