@@ -179,12 +179,7 @@ class RawClient:
         return codes[0] if codes else None
 
     def wait(self, predicate, seconds: float) -> bool:
-        end = time.monotonic() + seconds
-        while not predicate():
-            if time.monotonic() > end:
-                return False
-            time.sleep(0.02)
-        return True
+        return wait_until(predicate, seconds)
 
     def send(self, data: bytes) -> bool:
         """Send; False once the server has hung up."""
@@ -196,6 +191,16 @@ class RawClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def wait_until(predicate, seconds: float) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``seconds`` have passed (False)."""
+    end = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def server_hung_up(sock: socket.socket, seconds: float) -> bool:

@@ -42,7 +42,7 @@ def test_list_shows_the_last_status(state_dir, exercises):
 
 
 def test_hints_come_one_at_a_time(state_dir, exercises):
-    hints = exercises[0].hints
+    hints = next(e for e in exercises if e.id == "01").hints
     first = checker("hint", "01", env=state_dir).stdout
     assert f"Hint 1 of {len(hints)}" in first and "Hint 2 of" not in first
     second = checker("hint", "1", env=state_dir).stdout
@@ -130,10 +130,25 @@ def test_room_grades_every_learner_into_a_csv(tmp_path, state_dir):
 
 
 def _serve_and_stop(exercise_id: str) -> tuple[int, str, int]:
-    port = net.free_port_pair()  # some demos also listen on port + 1
+    """Serve a lesson's demo, wait for its banner (printed once every server is ready), GET /, Ctrl-C."""
+    import threading
+
+    port = net.free_port()  # a demo's other ports are free ports of its own choosing
     proc = subprocess.Popen([sys.executable, "-m", "checker", "serve", exercise_id, "--target", "solutions", "--port",
                              str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    banner = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            if f"127.0.0.1:{port}" in line and "Serving lesson" not in line:
+                banner.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
+        assert banner.wait(60), f"lesson {exercise_id}'s demo never printed its URL:\n{''.join(lines)}"
         assert net.wait_for_port(port, timeout=30), f"lesson {exercise_id}'s demo never listened"
         try:
             status = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status
@@ -141,12 +156,13 @@ def _serve_and_stop(exercise_id: str) -> tuple[int, str, int]:
             status = err.code
         children = procs.descendants(proc.pid)
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(timeout=30)
+        reader.join(10)
     finally:
         procs.kill_tree(proc)
     time.sleep(0.2)
     assert live_processes(children) == [], f"lesson {exercise_id}'s demo left processes behind"
-    return proc.returncode, out, status
+    return proc.returncode, "".join(lines), status
 
 
 def test_every_lessons_demo_serves_its_page_and_stops_on_ctrl_c(exercises):

@@ -102,6 +102,27 @@ def run_captured(argv, *, cwd: Path = ROOT, env: dict | None = None, echo: bool 
     return proc.wait(), "".join(lines)
 
 
+#: uWSGI's routing options need PCRE at build time; pip's wheel cache may hold a build without it.
+UWSGI_REBUILD = ["install", "--no-cache-dir", "--force-reinstall", "--no-binary", "uWSGI", "uWSGI==2.0.31"]
+UWSGI_ROUTING_ADVICE = (
+    "uWSGI without internal routing (PCRE): lesson 04's offloading cannot run (uWSGI prints \"!!! no internal "
+    "routing support, rebuild with pcre support !!!\"). Install PCRE2's headers, then rebuild uWSGI without "
+    "pip's wheel cache:\n"
+    "    Debian/Ubuntu: sudo apt-get install libpcre2-dev    macOS: brew install pcre2\n"
+    "    python -m pip " + " ".join(UWSGI_REBUILD))
+
+
+def uwsgi_has_routing(binary) -> bool:
+    """Does this ``uwsgi`` binary have internal routing? A probe run: ``uwsgi --cflags`` prints the
+    flags it was compiled with, and uWSGI compiles its routing only with ``-DUWSGI_ROUTING``
+    (set when its build found PCRE)."""
+    try:
+        done = subprocess.run([str(binary), "--cflags"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and "-DUWSGI_ROUTING" in done.stdout.split()
+
+
 def _pip(python) -> list:
     return [python, "-m", "pip", "--disable-pip-version-check"]
 

@@ -153,7 +153,7 @@ class Listener:
                                 exc.strerror, self.limits.accept_pause, len(self.tasks))
                 await asyncio.sleep(self.limits.accept_pause)
                 continue
-            if len(self.tasks) >= self.cap and not self._drop_oldest_pending():
+            if len(self.tasks) >= self.cap and not await self._drop_oldest_pending():
                 self._refuse(sock)
                 continue
             task = loop.create_task(self._serve(sock))
@@ -161,13 +161,18 @@ class Listener:
             self.pending[task] = None
             task.add_done_callback(self._forget)
 
-    def _drop_oldest_pending(self) -> bool:
+    async def _drop_oldest_pending(self) -> bool:
+        """Cancel the connection that has been in its handshake longest, and wait until its socket is closed.
+
+        Waiting matters: a burst of connections would otherwise cancel faster than the cancelled
+        tasks get to close their sockets, and the descriptors would run out all the same.
+        """
         oldest = next(iter(self.pending), None)
         if oldest is None:
             return False
         self.pending.pop(oldest)
-        self.tasks.discard(oldest)  # its slot is free now; the task ends at its next await
         oldest.cancel()
+        await asyncio.wait({oldest}, timeout=1.0)
         self.quiet.warn("evict", "%d connections open (the cap): dropped the oldest one still in its handshake", self.cap)
         return True
 

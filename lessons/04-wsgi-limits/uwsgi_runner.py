@@ -16,6 +16,9 @@ from pathlib import Path
 LESSON_DIR = Path(__file__).resolve().parent
 REPO_ROOT = LESSON_DIR.parent.parent
 APP_FILE = LESSON_DIR / "uwsgi_app.py"
+FRONT_FILE = LESSON_DIR / "offload_front.py"
+HELD_FILE = LESSON_DIR / "offload_held.py"
+MARK_HEADER, MARK_VARIABLE = "X-Offload", "X_OFFLOAD"  # the response header Django sets, as uWSGI collects it
 
 INSTALL_HINT = (
     "uWSGI is not installed, so the uWSGI parts of lesson 04 cannot run. Install it into the workshop's "
@@ -56,6 +59,50 @@ def command(binary: str, port: int, exercise_dir: Path, *, host: str = "127.0.0.
     if quiet:
         argv += ["--disable-logging"]
     return argv
+
+
+def _common(binary: str, app_file: Path, exercise_dir: Path, quiet: bool) -> list[str]:
+    argv = [binary, "--wsgi-file", str(app_file), "--master", "--die-on-term", "--need-app",
+            "--worker-reload-mercy", "2", "--reload-mercy", "2", "--home", sys.prefix,
+            "--set", f"exercise-dir={Path(exercise_dir).resolve()}"]
+    return argv + (["--disable-logging"] if quiet else [])
+
+
+def front_command(binary: str, port: int, held_port: int, exercise_dir: Path, redis_url: str, *,
+                  host: str = "127.0.0.1", processes: int = 4, quiet: bool = True) -> list[str]:
+    """The *front*: Django (``offload_front.py``) in ``processes`` plain single-thread workers, plus
+    one offload thread per worker, handing marked responses to the held instance on ``held_port``.
+
+    The four routing options are uWSGI's article, word for word: collect Django's ``X-Offload``
+    header into ``X_OFFLOAD``; when it is not empty, send none of Django's response
+    (``disableheaders:``) and pass the request, with its variables, to the held instance over the
+    uwsgi protocol (``uwsgi:HOST:PORT,0,0``), an offload thread piping the bytes both ways.
+    They need uWSGI built with PCRE (``routing_problem()``).
+    """
+    marked = f"empty:${{{MARK_VARIABLE}}}"
+    return _common(binary, FRONT_FILE, exercise_dir, quiet) + [
+        "--http-socket", f"{host}:{port}", "--processes", str(processes), "--threads", "1",
+        "--offload-threads", "1", "--set", f"redis-url={redis_url}",
+        "--collect-header", f"{MARK_HEADER} {MARK_VARIABLE}",
+        "--response-route-if-not", f"{marked} disableheaders:",
+        "--response-route-if-not", f"{marked} uwsgi:{host}:{held_port},0,0"]
+
+
+def held_command(binary: str, port: int, exercise_dir: Path, redis_url: str, *, host: str = "127.0.0.1",
+                 greenlets: int = 1000, quiet: bool = True) -> list[str]:
+    """The *held* instance (``offload_held.py``): one process, ``greenlets`` gevent greenlets, speaking
+    the uwsgi protocol (``--socket``) to the front only. ``--gevent-monkey-patch`` makes the standard
+    library's sockets cooperative before the app is loaded, so redis-py waits without blocking."""
+    return _common(binary, HELD_FILE, exercise_dir, quiet) + [
+        "--socket", f"{host}:{port}", "--processes", "1", "--gevent", str(greenlets), "--gevent-monkey-patch",
+        "--set", f"redis-url={redis_url}"]
+
+
+def routing_problem(binary: str) -> str | None:
+    """None if this uWSGI has internal routing (built with PCRE), else what to do about it."""
+    from workshop import install
+
+    return None if install.uwsgi_has_routing(binary) else install.UWSGI_ROUTING_ADVICE
 
 
 def environment() -> dict[str, str]:

@@ -13,11 +13,16 @@ with ``--exercise-dir`` on its command line, *ready when* its port accepts conne
 Django serving ``newsroom.wsgi.application_for(exercise_dir)`` on a thread of this process.
 ``sidecar_redis_url`` lets the sidecar reach Redis another way (the checks put a proxy there);
 ``django=False`` starts the sidecar alone. Django can be set up once per process.
+
+``sidecar="node"`` starts the Node.js variant instead: ``node node/server.js`` with the learner's
+``sidecar.js`` (the same command line, the same contract; its packages are the ones ``npm ci``
+installed from ``node/package-lock.json``). Everything else is the same: Django cannot tell.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,7 +30,9 @@ from workshop import net
 from workshop.launch import Launch, Ports, Service
 
 LESSON_DIR = Path(__file__).resolve().parent
+NODE_DIR = LESSON_DIR / "node"
 PORTS = ("http", "sidecar")
+SIDECARS = ("python", "node")
 
 
 def sidecar_argv(exercise_dir: Path, port: int, redis_url: str, origins, host: str = net.LOOPBACK,
@@ -38,11 +45,25 @@ def sidecar_argv(exercise_dir: Path, port: int, redis_url: str, origins, host: s
     return argv + ([] if loop_watch else ["--no-loop-watch"])
 
 
+def node_sidecar_argv(exercise_dir: Path, port: int, redis_url: str, origins, host: str = net.LOOPBACK) -> list[str]:
+    """The Node.js sidecar's command line: the same options, ``node/server.js`` loading ``sidecar.js``."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node was not found on PATH: install Node.js 20 or newer for the Node.js sidecar")
+    argv = [node, str(NODE_DIR / "server.js"), "--exercise-dir", str(exercise_dir), "--host", host,
+            "--port", str(port), "--redis-url", redis_url]
+    for origin in origins:
+        argv += ["--allowed-origin", origin]
+    return argv
+
+
 def launch(exercise_dir: Path, ports: Ports, *, redis_url: str | None = None, sidecar_redis_url: str | None = None,
            extra_origins=(), django: bool = True, access_log: bool = False, loop_watch: bool = True,
-           ready_timeout: float = 15.0) -> Launch:
-    """Redis, the sidecar on ``ports["sidecar"]`` and Django on ``ports["http"]``."""
+           ready_timeout: float = 15.0, sidecar: str = "python") -> Launch:
+    """Redis, the sidecar (``"python"`` or ``"node"``) on ``ports["sidecar"]`` and Django on ``ports["http"]``."""
     exercise_dir = Path(exercise_dir).resolve()
+    if sidecar not in SIDECARS:
+        raise ValueError(f"sidecar must be one of {SIDECARS}, not {sidecar!r}")
 
     def start(site: Launch) -> None:
         from workshop.redis_server import RedisServer
@@ -51,11 +72,12 @@ def launch(exercise_dir: Path, ports: Ports, *, redis_url: str | None = None, si
         origin = ports.url("http")
         site.extras.update(redis_url=url, origin=origin)
         origins = [origin, f"http://localhost:{ports['http']}", *extra_origins]
-        sidecar = site.add(Service("sidecar", sidecar_argv(exercise_dir, ports["sidecar"], sidecar_redis_url or url,
-                                                           origins, ports.host, loop_watch),
-                                   ports["sidecar"], host=ports.host, cwd=str(LESSON_DIR),
+        reach = sidecar_redis_url or url
+        argv = (node_sidecar_argv(exercise_dir, ports["sidecar"], reach, origins, ports.host) if sidecar == "node"
+                else sidecar_argv(exercise_dir, ports["sidecar"], reach, origins, ports.host, loop_watch))
+        service = site.add(Service("sidecar", argv, ports["sidecar"], host=ports.host, cwd=str(LESSON_DIR),
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"}, ready_timeout=ready_timeout))
-        sidecar.start()
+        service.start()
         if django:
             from workshop.django_support import BackgroundServer
 

@@ -120,6 +120,10 @@ def check_browser_long_poll(ctx: Context) -> None:
     ctx.step("waiting for the page's next long poll: a duplicate would show up now")
     ctx.wait_until(lambda: stats.as_dict()["waiting_now"] >= 1, 1)
     _expect_items(_shown(page), [1, 2, 3])
+    empty = stats.empty_answers(LONG)
+    if empty:
+        raise CheckFailed(f"{empty} of the page's long polls came back empty within seconds: each should wait at "
+                          "the server for up to timeoutS seconds (25 here). Send &timeout= with timeoutS.")
     requests = stats.count(LONG)
     if requests > 8:
         raise CheckFailed(f"the page sent {requests} long-poll requests to deliver 3 messages; a long-poll client "

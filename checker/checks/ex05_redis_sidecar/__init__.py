@@ -10,15 +10,21 @@
    (``PUBSUB NUMSUB``, ``CLIENT LIST``), and a POST to Django arriving on a socket. The sidecar's
    watchdog reports a blocking call in a coroutine; every one of these checks reports it first.
 3. ``browser`` (``together.py``): two Chromium pages see each other's posts.
+4. ``node`` (``node.py``): the same sidecar in JavaScript (``sidecar.js``): its functions called in
+   ``node`` with tokens Django signed, then the ``server`` ring's checks, parametrized with the
+   Node.js sidecar (``support.NODE``). Skipped with install advice when ``node`` is missing.
 """
 
 from checker.checks import register
 
 from .functions import check_origin, check_publish, check_tokens
+from .node import (check_node_cleanup, check_node_fan_out, check_node_functions, check_node_push, check_node_refuses,
+                   check_node_rooms)
 from .sidecar import check_cleanup, check_fan_out, check_push, check_rooms, check_sidecar_refuses
 from .together import check_browser_two_pages, check_end_to_end
 
 CHECKS = register(
     check_tokens, check_publish, check_origin, check_sidecar_refuses, check_push, check_rooms,
     check_fan_out, check_cleanup, check_end_to_end, check_browser_two_pages,
+    check_node_functions, check_node_refuses, check_node_push, check_node_rooms, check_node_fan_out, check_node_cleanup,
 )

@@ -36,12 +36,12 @@ def check_tokens(ctx: Context) -> None:
     ctx.step("verify_token on a token 30 s old (max_age is 60 s)")
     if sidecar.verify_token(token(ctx, "grace", ROOM, age=30), ROOM) != "grace":
         raise CheckFailed("verify_token refused a token signed 30 s ago; TOKEN_MAX_AGE is 60 s.")
-    for bad, what in _bad_tokens(ctx):
+    for bad, what in bad_tokens(ctx):
         ctx.step(f"verify_token on {what}")
         _must_refuse(sidecar, bad, what)
 
 
-def _bad_tokens(ctx: Context) -> list[tuple[str, str]]:
+def bad_tokens(ctx: Context) -> list[tuple[str, str]]:
     from django.core import signing
 
     from newsroom.protocol import TOKEN_SALT

@@ -4,6 +4,9 @@ Redis says what the sidecar did whatever its code looks like: ``PUBSUB NUMSUB`` 
 subscriptions), ``CLIENT LIST`` (open connections) and ``total_connections_received`` (every
 connection ever made). The sidecar reaches Redis through a proxy that can hold its commands back,
 so a ready frame sent before Redis confirmed the subscription is caught every time, not by luck.
+
+Each check takes the sidecar it grades (``support.PYTHON``, the default, or ``support.NODE``):
+the same scenarios grade ``sidecar.py`` here and ``sidecar.js`` in the ``node`` ring (``node.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from checker.api import CheckFailed, Context
 from checker.probes import redis_watch
 from checker.probes import ws as ws_probe
 
-from .support import OTHER_ROOM, ROOM, Clients, message, path, proxy, publish, redis_client, session, site, token
+from .support import (OTHER_ROOM, PYTHON, ROOM, Clients, Sidecar, message, path, proxy, publish, redis_client, session,
+                      site, token)
 
 FOREIGN_ORIGIN = "http://evil.example"
 REDIS_DELAY = 0.2  # seconds the proxy holds each of the sidecar's Redis commands in check_push
@@ -24,9 +28,10 @@ SHORT_SESSION = 5  # seconds for a whole client session (scaled by ctx.run_async
 SESSION = 8  # seconds for a whole client session (scaled by ctx.run_async)
 LONG_SESSION = 10  # seconds for a whole client session (scaled by ctx.run_async)
 
-def check_sidecar_refuses(ctx: Context) -> None:
-    launched = site(ctx)
-    clients = Clients(ctx, launched)
+
+def check_sidecar_refuses(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
     client = redis_client(ctx)
     origin = clients.origin
     good = token(ctx, "ada", ROOM)
@@ -104,9 +109,9 @@ def _judge_refusal_cost(count: int, before, after) -> None:
                           "nothing: check the Origin and the token before connecting to Redis.")
 
 
-def check_push(ctx: Context) -> None:
-    launched = site(ctx)
-    clients = Clients(ctx, launched)
+def check_push(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
     redis_url = launched.extras["redis_url"]
     relay = proxy(ctx)
     delay = ctx.timeout(REDIS_DELAY)
@@ -125,8 +130,7 @@ def check_push(ctx: Context) -> None:
             if not [t for t in relay.confirmed_since(started) if t <= ready_at]:
                 raise CheckFailed("the ready frame arrived before Redis had confirmed the subscription (the checker "
                                   "held the sidecar's commands back for a moment): a message published right after "
-                                  "'ready' would be lost. subscribe() only sends SUBSCRIBE; await "
-                                  "pubsub.get_message(timeout=...) for Redis's confirmation before sending ready.")
+                                  f"'ready' would be lost. {sidecar.advice['ready_early']}")
             if ready["user"] != "ada":
                 raise CheckFailed(f"the ready frame names the user {ready['user']!r}; the token was for 'ada'.")
             for n in (1, 2, 3):
@@ -140,9 +144,9 @@ def check_push(ctx: Context) -> None:
     session(ctx, launched, scenario, timeout=LONG_SESSION)
 
 
-def check_rooms(ctx: Context) -> None:
-    launched = site(ctx)
-    clients = Clients(ctx, launched)
+def check_rooms(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
     redis_url = launched.extras["redis_url"]
 
     async def scenario():
@@ -164,9 +168,9 @@ def check_rooms(ctx: Context) -> None:
     session(ctx, launched, scenario, timeout=SESSION)
 
 
-def check_fan_out(ctx: Context) -> None:
-    launched = site(ctx)
-    clients = Clients(ctx, launched)
+def check_fan_out(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
     redis_url = launched.extras["redis_url"]
     count = 20
     tokens = [token(ctx, f"reader{i}", ROOM) for i in range(count)]
@@ -196,9 +200,9 @@ def check_fan_out(ctx: Context) -> None:
     session(ctx, launched, scenario, timeout=LONG_SESSION)
 
 
-def check_cleanup(ctx: Context) -> None:
-    launched = site(ctx)
-    clients = Clients(ctx, launched)
+def check_cleanup(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
     client = redis_client(ctx)
     subscribed = lambda: redis_watch.subscribers(client, f"room:{ROOM}")  # noqa: E731
 
@@ -231,9 +235,8 @@ def check_cleanup(ctx: Context) -> None:
         if now_subscribed > subscribed_before:
             raise CheckFailed(f"after {what}, its subscription to room:lobby is still there "
                               f"(PUBSUB NUMSUB room:lobby went from {subscribed_before} to {now_subscribed}). "
-                              "Unsubscribe and close in a `finally:`, and make the handler notice the client left: "
-                              f"run until_client_leaves beside forward_messages.{clients.says()}")
+                              f"{sidecar.advice['lingers']}{clients.says()}")
         if now_connected > before:
             raise CheckFailed(f"after {what}, the sidecar unsubscribed but kept its Redis connection open "
-                              f"({now_connected - before} more in CLIENT LIST): await pubsub.aclose() and "
-                              f"client.aclose().{clients.says()}")
+                              f"({now_connected - before} more in CLIENT LIST): {sidecar.advice['connection_open']}"
+                              f"{clients.says()}")

@@ -12,10 +12,12 @@ import contextlib
 import json
 import time
 import urllib.parse
+from dataclasses import dataclass, field
 from unittest import mock
 
 from checker import launchers
-from checker.api import CheckFailed, Context
+from checker.api import CheckFailed, CheckSkipped, Context
+from checker.probes import node as node_probe
 from checker.probes import ws as ws_probe
 from checker.probes.redis_watch import RedisProxy
 from workshop.launch import Ports
@@ -24,6 +26,50 @@ ROOM = "lobby"
 OTHER_ROOM = "python"
 RECV = 1.0  # seconds a pushed message may take (scaled)
 BLOCKED = "Lesson 05: blocked event loop: "  # the sidecar's watchdog (newsroom/loop_watch.py)
+
+
+# -- the two sidecars ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sidecar:
+    """One way to write the sidecar: the same checks grade both, in words of its own language."""
+
+    name: str  # the launcher's ``sidecar=`` ("python" or "node")
+    file: str  # the learner's file
+    command: str  # how it runs, for the progress line
+    advice: dict = field(default_factory=dict)  # what a failing check suggests, by situation
+
+
+PYTHON = Sidecar("python", "sidecar.py", "python newsroom/sidecar_server.py", {
+    "binary": "with decode_responses=True, pubsub data is a str, and send(str) makes a text frame.",
+    "push": "Subscribe before sending the ready frame (a message published earlier is lost), and forward the data "
+            "of every pubsub message of type 'message'.",
+    "ready_early": "subscribe() only sends SUBSCRIBE; await pubsub.get_message(timeout=...) for Redis's "
+                   "confirmation before sending ready.",
+    "lingers": "Unsubscribe and close in a `finally:`, and make the handler notice the client left: run "
+               "until_client_leaves beside forward_messages.",
+    "connection_open": "await pubsub.aclose() and client.aclose().",
+})
+NODE = Sidecar("node", "sidecar.js", "node node/server.js", {
+    "binary": "send the published text as it came (a string makes a text frame; a Buffer a binary one).",
+    "push": "Send the ready frame only after `await subscriber.subscribe(...)` resolved (a message published "
+            "earlier is lost), and let the subscribe listener call forwardMessage(socket, text).",
+    "ready_early": "await subscriber.subscribe(channel, listener): its promise resolves once Redis confirmed; "
+                   "send ready after that, never before.",
+    "lingers": "Register socket.on('close', () => cleanUp(subscriber)), and clean up at once when the client "
+               "left while you were subscribing (socket.readyState is no longer 1).",
+    "connection_open": "in cleanUp, await subscriber.close() after unsubscribing (destroy() if that fails).",
+})
+
+
+def require_node(ctx: Context) -> str:
+    """The ``node`` binary, with the lesson's packages installed; ``CheckSkipped`` (with what to do) otherwise."""
+    binary = node_probe.find_node()
+    if binary is None:
+        raise CheckSkipped(node_probe.install_advice())
+    missing = node_probe.packages_missing(ctx.lesson_dir / "node")
+    if missing:
+        raise CheckSkipped(missing)
+    return binary
 
 
 # -- servers ---------------------------------------------------------------------------------------------
@@ -38,15 +84,17 @@ def proxy(ctx: Context) -> RedisProxy:
     return ctx.resource("redis-proxy", lambda: RedisProxy(ctx.redis().url, ready_timeout=ctx.timeout(5)))
 
 
-def site(ctx: Context, *, via_proxy: bool = True):
-    """Django and the learner's sidecar on Redis, started by the lesson's launcher (once per process)."""
+def site(ctx: Context, *, via_proxy: bool = True, sidecar: Sidecar = PYTHON):
+    """Django and the learner's sidecar on Redis, started by the lesson's launcher (once per process and kind)."""
+    if sidecar is NODE:
+        require_node(ctx)
     lesson = launchers.load(ctx.lesson_dir)
     sidecar_redis = proxy(ctx).url if via_proxy else None
-    ctx.step("starting the sidecar (python newsroom/sidecar_server.py, your sidecar.py) and Django")
+    ctx.step(f"starting the sidecar ({sidecar.command}, your {sidecar.file}) and Django")
     try:
-        return ctx.resource("site", lambda: lesson.launch(ctx.exercise_dir, Ports(http=0, sidecar=0),
-                                                          redis_url=ctx.redis().url, sidecar_redis_url=sidecar_redis,
-                                                          ready_timeout=ctx.timeout(15)))
+        return ctx.resource(f"site-{sidecar.name}", lambda: lesson.launch(
+            ctx.exercise_dir, Ports(http=0, sidecar=0), redis_url=ctx.redis().url, sidecar_redis_url=sidecar_redis,
+            ready_timeout=ctx.timeout(15), sidecar=sidecar.name))
     except RuntimeError as exc:
         raise CheckFailed(f"the sidecar did not start:\n{exc}") from None
 
@@ -131,10 +179,9 @@ async def publish(url: str, room: str, payload: dict) -> None:
         await client.aclose()
 
 
-def as_json(text, what: str) -> dict:
+def as_json(text, what: str, sidecar: Sidecar = PYTHON) -> dict:
     if not isinstance(text, str):
-        raise CheckFailed(f"{what} was a binary frame ({text[:60]!r}); send text: with "
-                          "decode_responses=True, pubsub data is a str, and send(str) makes a text frame.")
+        raise CheckFailed(f"{what} was a binary frame ({text[:60]!r}); send text: {sidecar.advice['binary']}")
     try:
         value = json.loads(text)
     except ValueError:
@@ -148,8 +195,9 @@ def as_json(text, what: str) -> dict:
 class Clients:
     """Clients of one launched sidecar; ``wait`` is the scaled time a pushed message may take."""
 
-    def __init__(self, ctx: Context, launched):
+    def __init__(self, ctx: Context, launched, sidecar: Sidecar = PYTHON):
         self.launched = launched
+        self.sidecar = sidecar
         self.port = launched.ports["sidecar"]
         self.origin = launched.extras["origin"]
         self.wait = ctx.timeout(RECV)
@@ -180,7 +228,7 @@ class Clients:
         except ConnectionClosed:
             raise CheckFailed(f"the sidecar closed {who}'s connection (code {client.close_code}, "
                               f"{client.close_reason!r}) instead of sending the ready frame.{self.says()}") from None
-        frame = as_json(text, f"{who}'s first frame")
+        frame = as_json(text, f"{who}'s first frame", self.sidecar)
         if frame.get("type") != "ready" or frame.get("room") != room or not isinstance(frame.get("user"), str):
             await client.close()
             raise CheckFailed(f"{who}'s first frame was {frame!r:.200}; expected "
@@ -194,13 +242,11 @@ class Clients:
             text = await ws_probe.recv(client, timeout=self.wait)
         except (asyncio.TimeoutError, TimeoutError):
             raise CheckFailed(f"{who} did not receive the message published to Redis within {self.wait:.1f} s "
-                              f"(expected {expected!r:.120}). Subscribe before sending the ready frame (a message "
-                              "published earlier is lost), and forward the data of every pubsub message of type "
-                              f"'message'.{self.says()}") from None
+                              f"(expected {expected!r:.120}). {self.sidecar.advice['push']}{self.says()}") from None
         except ConnectionClosed:
             raise CheckFailed(f"{who}'s connection closed (code {client.close_code}) while waiting for a published "
                               f"message.{self.says()}") from None
-        got = as_json(text, f"the frame {who} received")
+        got = as_json(text, f"the frame {who} received", self.sidecar)
         if got != expected:
             raise CheckFailed(f"{who} received {got!r:.200}; expected exactly what was published, {expected!r:.200} "
                               "(forward the published JSON text unchanged).")

@@ -13,9 +13,10 @@ import urllib.parse
 from checker.api import CheckFailed, Context
 from checker.probes import page as page_probe
 
-from .support import ROOM, Clients, redis_client, session, sidecar_says, site
+from .support import PYTHON, ROOM, Clients, Sidecar, redis_client, session, sidecar_says, site
 
 SESSION = 8  # seconds for a whole client session (scaled by ctx.run_async)
+
 
 def _http(url: str, method: str = "GET", *, timeout: float, cookie: str | None = None, form: dict | None = None
           ) -> tuple[int, dict, bytes]:
@@ -51,9 +52,9 @@ def _login(url: str, name: str, timeout: float) -> str:
     return headers["set-cookie"].split(";", 1)[0]
 
 
-def check_end_to_end(ctx: Context) -> None:
-    launched = site(ctx)
-    clients = Clients(ctx, launched)
+def check_end_to_end(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
     url = launched.url("http")
     redis_client(ctx)
     wait = ctx.timeout(3)

@@ -38,6 +38,9 @@ CLASSIC_ERRORS = [
     ("No route found for path",
      "\"No route found for path\": no pattern in websocket_urlpatterns matched /ws/chat/lobby/. Patterns are "
      "matched without the leading slash: r\"^ws/chat/(?P<room>[^/]+)/$\"."),
+    ("KeyError: 'room'",
+     "scope[\"url_route\"][\"kwargs\"] has no 'room': the route in websocket_urlpatterns must capture the room as a "
+     "named group called room: r\"^ws/chat/(?P<room>[^/]+)/$\"."),
     ("can't be used in 'await' expression",
      "a consumer class was routed instead of an ASGI application: write ChatConsumer.as_asgi() in "
      "websocket_urlpatterns (the forgotten .as_asgi())."),

@@ -33,6 +33,11 @@ class PollStats:
             answers = [(after, cursor) for p, after, cursor in self.answers if p == path]
         return [(cursor, after) for (_, cursor), (after, _) in zip(answers, answers[1:]) if str(cursor) != after]
 
+    def empty_answers(self, path: str) -> int:
+        """How many answers on ``path`` had nothing new (the cursor came back unchanged)."""
+        with self.lock:
+            return sum(1 for p, after, cursor in self.answers if p == path and str(cursor) == (after or "0"))
+
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()

@@ -1,0 +1,122 @@
+"""Ring 4, ``node``: the same sidecar written in JavaScript (``sidecar.js``), graded by the same scenarios.
+
+The talk's first way to give Django WebSockets is "another framework beside Django, something like
+Node.js". This ring grades that variant: ``node_functions`` calls the learner's JavaScript
+directly (``node/call.js``) with tokens made by Django's own ``signing.dumps`` (fresh, expired,
+altered, foreign) and the Origin table of ``functions.py``; the server checks are the Python
+sidecar's checks (``sidecar.py``) run against ``node node/server.js``. Without ``node`` (or
+without the packages ``npm ci`` installs) every check here is skipped with install advice, and
+fails under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from checker.api import CheckFailed, Context
+from checker.probes import node as node_probe
+from workshop import paths
+
+from .functions import ORIGINS, bad_tokens
+from .sidecar import check_cleanup, check_fan_out, check_push, check_rooms, check_sidecar_refuses
+from .support import NODE, ROOM, django_app, require_node, token
+
+SIGNED_VALUES = ["eyJ1c2VyIjoiYWRhIiwicm9vbSI6ImxvYmJ5In0:1xWD8b", "héllo, 👋", ""]
+
+
+def _call(ctx: Context, calls: list[dict]) -> list[dict]:
+    """The learner's functions called in one node process; an unwritten one fails kindly."""
+    try:
+        results = node_probe.call(ctx.lesson_dir / "node" / "call.js", ctx.exercise_dir, calls,
+                                  timeout=ctx.timeout(5))
+    except subprocess.TimeoutExpired:
+        raise CheckFailed("node did not finish calling your functions in time: is there an endless loop in "
+                          "sidecar.js?") from None
+    except RuntimeError as problem:
+        raise CheckFailed(f"node could not load {paths.relative(ctx.exercise_dir)}/sidecar.js:\n{problem}") from None
+    for result in results:
+        unwritten = (result.get("error") or {}).get("unwritten")
+        if unwritten:
+            raise CheckFailed(f"{unwritten}() in {paths.relative(ctx.exercise_dir)}/sidecar.js is not written yet (it "
+                              "still throws \"not written yet\").\nReplace the TODO with your code, save, and run "
+                              "the checker again.")
+    return results
+
+
+def _error(result: dict) -> str:
+    error = result["error"]
+    return f"{error['name']}: {error['message']}" + (f" ({error['where']})" if error.get("where") else "")
+
+
+def check_node_functions(ctx: Context) -> None:
+    require_node(ctx)
+    django_app(ctx)
+    from django.core import signing
+
+    from newsroom.protocol import TOKEN_SALT
+
+    ctx.step("signatureOf(value) in node, against django.core.signing.Signer(salt=TOKEN_SALT).signature(value)")
+    signer = signing.Signer(salt=TOKEN_SALT)
+    other = signing.Signer(key="another-secret-key", salt=TOKEN_SALT)
+    calls = [{"fn": "signatureOf", "args": [value]} for value in SIGNED_VALUES]
+    calls.append({"fn": "signatureOf", "args": [SIGNED_VALUES[0], "another-secret-key"]})
+    expected = [signer.signature(value) for value in SIGNED_VALUES] + [other.signature(SIGNED_VALUES[0])]
+    for call, result, wanted in zip(calls, _call(ctx, calls), expected):
+        shown = ", ".join(repr(a) for a in call["args"])
+        if "error" in result:
+            raise CheckFailed(f"signatureOf({shown}) threw {_error(result)}; expected {wanted!r}.")
+        if result["value"] != wanted:
+            raise CheckFailed(f"signatureOf({shown}) returned {result['value']!r}; Django signs it {wanted!r}. "
+                              "The key is sha256(TOKEN_SALT + 'signer' + secret); the HMAC-SHA256 is base64url, "
+                              "no padding.")
+
+    good = [(token(ctx, "ada", ROOM), "ada", "a token Django signed just now"),
+            (token(ctx, "grace", ROOM, age=30), "grace", "a token Django signed 30 s ago (max_age is 60 s)")]
+    bad = bad_tokens(ctx)
+    ctx.step(f"verifyToken on {len(good)} good and {len(bad)} bad tokens made by Django's signing.dumps")
+    calls = [{"fn": "verifyToken", "args": [signed, ROOM]} for signed, _, _ in good]
+    calls += [{"fn": "verifyToken", "args": [signed, ROOM]} for signed, _ in bad]
+    results = _call(ctx, calls)
+    for (_, user, what), result in zip(good, results):
+        if result.get("value") != user:
+            got = _error(result) if "error" in result else f"returned {result['value']!r}"
+            raise CheckFailed(f"verifyToken on {what} {got}; expected {user!r}.")
+    for (_, what), result in zip(bad, results[len(good):]):
+        if "error" not in result:
+            raise CheckFailed(f"verifyToken accepted {what} (it returned {result['value']!r}); it must throw "
+                              "new InvalidToken(\"why\").")
+        if result["error"]["name"] != "InvalidToken" or not result["error"]["message"].strip():
+            raise CheckFailed(f"verifyToken on {what} threw {_error(result)}; throw new InvalidToken(\"why\") "
+                              "with a reason (the handler closes the socket on InvalidToken, with it as the reason).")
+
+    ctx.step("checkOrigin(origin, allowed) in node, on the Origin table of check_origin")
+    allowed = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    calls = [{"fn": "checkOrigin", "args": [node_probe.UNDEFINED if origin is None else origin,
+                                            node_probe.as_set(allowed)]} for origin, _, _ in ORIGINS]
+    for (origin, expected, what), result in zip(ORIGINS, _call(ctx, calls)):
+        shown = "undefined" if origin is None else repr(origin)
+        if "error" in result:
+            raise CheckFailed(f"checkOrigin({shown}, ...) threw {_error(result)} for {what}; expected {expected}.")
+        if result["value"] is not expected:
+            raise CheckFailed(f"checkOrigin({shown}, new Set({allowed})) returned {result['value']!r} for {what}; "
+                              f"expected {str(expected).lower()}.")
+
+
+def check_node_refuses(ctx: Context) -> None:
+    check_sidecar_refuses(ctx, NODE)
+
+
+def check_node_push(ctx: Context) -> None:
+    check_push(ctx, NODE)
+
+
+def check_node_rooms(ctx: Context) -> None:
+    check_rooms(ctx, NODE)
+
+
+def check_node_fan_out(ctx: Context) -> None:
+    check_fan_out(ctx, NODE)
+
+
+def check_node_cleanup(ctx: Context) -> None:
+    check_cleanup(ctx, NODE)
