@@ -86,9 +86,19 @@ def main() -> int:
             print("\npip could not install the packages. " + install.advice(install.classify(output), offline=bool(offline)),
                   file=sys.stderr)
             return 1
+    if not uwsgi_routing(offline):
+        return 1
     if args.offline:
         for problem in install.npm_offline(args.offline, ROOT):
             print(f"warning: {problem}", file=sys.stderr)
+    else:
+        step("installing the Node.js sidecar's pinned packages (npm ci in lessons/05-redis-sidecar/node), if npm is here")
+        problems = install.npm_setup(ROOT)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        if problems and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            print("CI=true: Node.js and lesson 05's npm packages are required here.", file=sys.stderr)
+            return 1
     step("checking this machine")
     ready = run([PYTHON, "-m", "checker", "doctor"]) == 0
     if not args.no_grade:
@@ -98,6 +108,26 @@ def main() -> int:
     print(f"\nSet up. Activate the environment in each new terminal with:\n    {activate}\n"
           "then grade with `python -m checker`, and open lessons/01-http-polling/README.md to begin.")
     return 0 if ready else 1
+
+
+def uwsgi_routing(offline: list[str]) -> bool:
+    """Lesson 04's offloading needs uWSGI's internal routing, compiled in only when PCRE was found.
+
+    pip reuses a cached wheel, so a uWSGI built before ``libpcre2-dev`` was installed stays
+    without routing: rebuild it once, bypassing the cache. False only when CI must have it.
+    """
+    binary = BIN / "uwsgi"
+    if not binary.exists() or install.uwsgi_has_routing(binary):
+        return True
+    step("rebuilding uWSGI with internal routing (PCRE), bypassing pip's wheel cache")
+    install.run_captured([PYTHON, "-m", "pip", "--disable-pip-version-check", "-q", *install.UWSGI_REBUILD, *offline])
+    if install.uwsgi_has_routing(binary):
+        return True
+    print("\n" + install.UWSGI_ROUTING_ADVICE, file=sys.stderr)
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        print("CI=true: uWSGI with routing is required here.", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

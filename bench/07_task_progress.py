@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import platform
 import statistics
 import sys
@@ -54,20 +55,31 @@ def ms(values, q=None) -> str:
     return f"{value * 1000:.1f} ms"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=20)
+def parse_args(description: str, jobs_help: str = "jobs to run") -> argparse.Namespace:
+    """The options of lesson 07's benchmarks (this one and ``07_worker_vs_celery.py``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--jobs", type=int, default=20, help=jobs_help)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--step-seconds", type=float, default=0.05)
     parser.add_argument("--exercise-dir", type=Path, default=paths.exercise_dir(paths.SOLUTIONS, SLUG))
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+@contextlib.contextmanager
+def launched(args: argparse.Namespace):
+    """Lesson 07's servers for ``args.exercise_dir``: (Daphne's base URL, a CSRF token, seconds to start)."""
     launcher = launchers.load(paths.lesson_dir(SLUG))
     t0 = time.perf_counter()
     with launcher.launch(args.exercise_dir, Ports.free("http"), step_seconds=args.step_seconds,
                          access_log=False) as site:
         startup = time.perf_counter() - t0
         base = site.url("http")
-        token = jobs.csrf_token(base, timeout=LIMIT)
+        yield base, jobs.csrf_token(base, timeout=LIMIT), startup
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0])
+    with launched(args) as (base, token, startup):
         post_times, firsts, gaps, totals = [], [], [], []
         for _ in range(args.jobs):
             posted = jobs.post_job(base, args.steps, token=token, timeout=LIMIT)

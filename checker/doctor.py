@@ -7,6 +7,8 @@ found and, when something is missing, the one command that fixes it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import shutil
 import sys
 import time
 
@@ -19,6 +21,45 @@ PACKAGES = ["django", "channels", "daphne", "channels_redis", "redis", "websocke
 def _line(ok: bool, what: str, detail: str) -> bool:
     print(f"  [{'ok' if ok else '!!'}] {what}: {detail}")
     return ok
+
+
+def _node_line() -> None:
+    """Lesson 05's node ring (sidecar.js): node, npm and the pinned packages. Optional: never blocks "ready"."""
+    from checker.probes import node
+    from workshop import install, paths
+
+    folder = paths.LESSONS / "05-redis-sidecar" / "node"
+    found = node.version()
+    npm = shutil.which("npm")
+    if node.find_node() is None:
+        _line(False, "Node.js (optional, lesson 05's node ring)", node.install_advice())
+    elif node.packages_missing(folder) or not install.npm_current(folder):
+        _line(False, "Node.js (optional, lesson 05's node ring)",
+              f"node {'.'.join(map(str, found))}, npm {'found' if npm else 'missing'}; the pinned ws and redis packages "
+              "are not installed: run python3 setup_workshop.py (npm ci in lessons/05-redis-sidecar/node)")
+    else:
+        _line(True, "Node.js (optional, lesson 05's node ring)",
+              f"node {'.'.join(map(str, found))}, npm {'found' if npm else 'missing'}, ws and redis installed "
+              "from package-lock.json")
+
+
+def _uwsgi_line() -> None:
+    """Lesson 04's uWSGI parts: the binary, its internal routing (PCRE) and gevent. Optional: never blocks "ready"."""
+    from workshop import install, paths
+
+    sys.path.insert(0, str(paths.LESSONS / "04-wsgi-limits"))
+    import uwsgi_runner
+
+    binary = uwsgi_runner.find_uwsgi()
+    if binary is None:
+        _line(False, "uWSGI (optional, lesson 04)", uwsgi_runner.INSTALL_HINT.replace("\n", " "))
+    elif not install.uwsgi_has_routing(binary):
+        _line(False, "uWSGI (optional, lesson 04)", install.UWSGI_ROUTING_ADVICE.replace("\n", " "))
+    elif importlib.util.find_spec("gevent") is None:
+        _line(False, "uWSGI (optional, lesson 04)", "internal routing, but no gevent for the offloading instance: "
+              "run python3 setup_workshop.py")
+    else:
+        _line(True, "uWSGI (optional, lesson 04)", f"{binary} with internal routing (PCRE), gevent installed")
 
 
 def run() -> int:
@@ -58,6 +99,8 @@ def run() -> int:
             _line(True, "Browser", f"{chromium} (Chromium {version}) runs headless")
         except Exception as err:  # noqa: BLE001
             _line(False, "Browser", f"{chromium} did not start headless: {str(err).splitlines()[0]}")
+    _uwsgi_line()
+    _node_line()
     port_ok = net.port_is_free(8000)
     _line(port_ok, "Port 8000", "free for `python -m checker serve`" if port_ok else
           "in use: pass --port 8001 to `python -m checker serve`")

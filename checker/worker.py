@@ -64,7 +64,7 @@ def run_check(ctx: Context, function) -> tuple[Status, str]:
         return Status.FAIL, str(failed)
     except CheckSkipped as skipped:
         if _ci():
-            return Status.FAIL, f"{skipped}\n(CI=true: a browser is required here.)"
+            return Status.FAIL, f"{skipped}\n(CI=true: every check must run here: a browser, uWSGI, Node.js.)"
         return Status.SKIP, str(skipped)
     except learner.LearnerCodeError as err:
         return Status.ERROR, str(err)

@@ -23,7 +23,7 @@ from tests.helpers import modules_from
 REPO = Path(__file__).resolve().parent.parent
 SLUG = "03-websocket-handshake"
 FOLDERS = [REPO / "solutions" / SLUG, REPO / "lessons" / SLUG]
-MODULES = ["ws_common", "frames", "handshake", "connection", "ws_server"]
+MODULES = ["ws_common", "frames", "handshake", "connection", "ws_server", "ws_limits"]
 
 KEY = wire.MASK_KEY  # RFC 6455 §5.7's masking key
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -350,6 +350,21 @@ def test_limit_is_inclusive(ws):
     data = client_frame(ws, ws.OPCODE_BINARY, bytes(50), fin=False) + client_frame(ws, ws.OPCODE_CONTINUATION, bytes(50))
     assert conn.receive_data(data) == [ws.Message(bytes(100))]
     assert conn.state is ws.State.OPEN
+
+
+@pytest.mark.parametrize("payload", [b"", b"x"], ids=["empty", "one-byte"])
+def test_fragment_count_is_bounded_not_only_bytes(ws, payload):
+    """Issue 16: FIN=0 then endless tiny continuations must end in 1009, not in unbounded memory."""
+    conn = ws.connection.Connection(max_fragments=4)
+    ping = client_frame(ws, ws.OPCODE_PING, b"?")  # control frames between fragments do not count
+    fine = client_frame(ws, ws.OPCODE_TEXT, payload, fin=False) + ping + b"".join(
+        client_frame(ws, ws.OPCODE_CONTINUATION, payload, fin=i == 2) for i in range(3))
+    assert conn.receive_data(fine * 2) == [ws.Ping(b"?"), ws.Message((payload * 4).decode()),
+                                           ws.Ping(b"?"), ws.Message((payload * 4).decode())]
+    flood = client_frame(ws, ws.OPCODE_TEXT, payload, fin=False) + client_frame(ws, ws.OPCODE_CONTINUATION, payload, fin=False) * 10
+    conn.receive_data(flood)
+    assert [close_code(f) for f in sent_frames(ws, conn) if f.opcode == ws.OPCODE_CLOSE] == [1009]
+    assert conn.state is ws.State.CLOSED and len(conn._fragments) == 4
 
 
 # ---- properties --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import signal
 import socket
@@ -132,3 +133,171 @@ def test_demo_refuses_a_busy_sidecar_port_kindly():
                                "--sidecar-port", str(busy)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 3
     assert f"Port {busy}" in done.stderr and "--port" in done.stderr
+
+
+# -- the Node.js variant (sidecar.js): the same contract in another language ----------------------------------
+NODE_DIR = LESSON / "node"
+
+
+def _require_node():
+    """Node and the pinned packages, or a skip (a failure under CI=true, where setup installs both)."""
+    from checker.probes import node as node_probe
+
+    problem = (node_probe.install_advice() if node_probe.find_node() is None
+               else node_probe.packages_missing(NODE_DIR))
+    if problem:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return node_probe
+
+
+def _django_signing():
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(SECRET_KEY=protocol.secret_key())
+    from django.core import signing
+
+    return signing
+
+
+def test_the_js_contract_equals_the_python_contract():
+    """protocol.js is protocol.py written again: every shared value and the path parsing agree."""
+    _require_node()
+    script = ("const p = require('newsroom/protocol'); const parse = (x) => { try { return p.parseWsPath(x); } "
+              "catch (e) { return e.name; } }; console.log(JSON.stringify({salt: p.TOKEN_SALT, age: p.TOKEN_MAX_AGE, "
+              "codes: [p.CLOSE_UNAUTHORIZED, p.CLOSE_FORBIDDEN, p.CLOSE_REDIS_GONE], secret: p.secretKey(), "
+              "channel: p.channelFor('lobby'), origins: [...p.allowedOrigins()].sort(), "
+              "paths: JSON.parse(process.argv[1]).map(parse)}))")
+    paths_ = ["/ws/lobby?token=abc", "/ws/lobby/?token=a%3Ab%3Ac", "/ws/python?x=1&token=t", "/ws/lobby",
+              "/ws/lobby?token=", "/ws/?token=t", "/other/lobby?token=t", "/ws/Lobby!?token=t", "/ws/a/b?token=t"]
+    env = {**os.environ, "NODE_PATH": str(NODE_DIR), "WORKSHOP_ALLOWED_ORIGINS": " HTTP://127.0.0.1:8000/ ,http://x:1,,"}
+    env.pop("WORKSHOP_SECRET_KEY", None)
+    out = subprocess.run(["node", "-e", script, json.dumps(paths_)], env=env, capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    js = json.loads(out)
+
+    def parse(path):
+        try:
+            return list(protocol.parse_ws_path(path))
+        except protocol.InvalidToken:
+            return "InvalidToken"
+
+    assert js == {"salt": protocol.TOKEN_SALT, "age": protocol.TOKEN_MAX_AGE,
+                  "codes": [protocol.CLOSE_UNAUTHORIZED, protocol.CLOSE_FORBIDDEN, protocol.CLOSE_REDIS_GONE],
+                  "secret": protocol.DEFAULT_SECRET_KEY, "channel": protocol.channel_for("lobby"),
+                  "origins": ["http://127.0.0.1:8000", "http://x:1"], "paths": [parse(p) for p in paths_]}
+
+
+def test_the_js_solution_verifies_exactly_what_django_signs():
+    """Tokens made by Django's signing.dumps: fresh, compressed and 59 s old pass; expired, altered, foreign do not."""
+    from unittest import mock
+
+    node_probe = _require_node()
+    signing = _django_signing()
+    salt, room = protocol.TOKEN_SALT, "lobby"
+
+    def dumps(obj, age=0, **options):
+        with mock.patch("time.time", return_value=time.time() - age):
+            return signing.dumps(obj, salt=salt, **options)
+
+    good = dumps({"user": "ada", "room": room})
+    payload, stamp, signature = good.split(":")
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    cases = [
+        (good, "ada"),
+        (dumps({"user": "grace", "room": room, "pad": "x" * 200}, compress=True), "grace"),
+        (dumps({"user": "old", "room": room}, age=50), "old"),
+        (dumps({"user": "ada", "room": room}, age=61), "expired"),
+        (f"{payload}:{stamp}:{flipped}", "signature"),
+        (f"{payload[:-2]}xx:{stamp}:{signature}", "signature"),
+        (f"{payload}:{stamp[:-1]}0:{signature}", "signature"),
+        (signing.dumps({"user": "ada", "room": room}, salt=salt, key="another key"), "signature"),
+        (signing.dumps({"user": "ada", "room": room}, salt="another.salt"), "signature"),
+        (dumps({"user": "ada", "room": "python"}), "another room"),
+        (dumps({"room": room}), "user"),
+        (good + ":", "signature"),
+        ("", "signature"),
+    ]
+    assert cases[1][0].startswith("."), "the compressed token starts with a dot"
+    results = node_probe.call(NODE_DIR / "call.js", ROOT / "solutions" / "05-redis-sidecar",
+                              [{"fn": "verifyToken", "args": [signed, room]} for signed, _ in cases], timeout=30)
+    for (signed, expected), result in zip(cases, results):
+        if expected in ("ada", "grace", "old"):
+            assert result == {"value": expected}, signed
+        else:
+            assert result["error"]["name"] == "InvalidToken" and expected in result["error"]["message"], (signed, result)
+    values = ["a:b", "héllo 👋", "x" * 300]
+    signed = node_probe.call(NODE_DIR / "call.js", ROOT / "solutions" / "05-redis-sidecar",
+                             [{"fn": "signatureOf", "args": [v]} for v in values], timeout=30)
+    assert [r["value"] for r in signed] == [signing.Signer(salt=salt).signature(v) for v in values]
+
+
+def test_the_node_ring_is_skipped_without_node_and_fails_under_ci(tmp_path, monkeypatch):
+    """No node on PATH: skipped with install advice; under CI=true the same check fails."""
+    from checker import catalog, worker
+    from checker.api import Context
+    from checker.checks.ex05_redis_sidecar import node as node_checks
+    from checker.pipeline import Status
+
+    lesson = catalog.find(catalog.load(), "05")
+    ctx = Context(lesson=lesson, exercise_dir=ROOT / "solutions" / "05-redis-sidecar", timeout_scale=1.0,
+                  emit=lambda event: None)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    try:
+        for check in (node_checks.check_node_functions, node_checks.check_node_push):
+            ctx.begin_check(lesson.check(check.__name__[len("check_"):]))
+            monkeypatch.delenv("CI", raising=False)
+            status, message = worker.run_check(ctx, check)
+            assert status is Status.SKIP and "node" in message and "setup_workshop.py" in message
+            monkeypatch.setenv("CI", "true")
+            status, message = worker.run_check(ctx, check)
+            assert status is Status.FAIL and "CI=true" in message
+            ctx.end_check()
+    finally:
+        ctx.close()
+
+
+def test_the_node_server_reports_a_broken_learner_file_and_a_busy_port(tmp_path):
+    _require_node()
+    (tmp_path / "sidecar.js").write_text("function handleConnection(socket {\n}\n")
+    broken = subprocess.run(["node", str(NODE_DIR / "server.js"), "--exercise-dir", str(tmp_path), "--port",
+                             str(net.free_port())], capture_output=True, text=True, timeout=30)
+    assert broken.returncode == 1 and "Cannot start the sidecar" in broken.stderr and "sidecar.js" in broken.stderr
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        busy = blocker.getsockname()[1]
+        done = subprocess.run(["node", str(NODE_DIR / "server.js"), "--exercise-dir",
+                               str(ROOT / "solutions" / "05-redis-sidecar"), "--port", str(busy)],
+                              capture_output=True, text=True, timeout=30)
+    assert done.returncode == 3 and f"Port {busy}" in done.stderr
+
+
+def test_demo_runs_the_node_sidecar_with_django():
+    _require_node()
+    port = net.free_port()
+    proc = subprocess.Popen([sys.executable, str(LESSON / "demo.py"), "--exercise-dir",
+                             str(ROOT / "solutions" / "05-redis-sidecar"), "--port", str(port), "--node"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out = read_until(proc, r"After editing", 30)
+        assert "sidecar.js" in out and "Node.js" in out
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        opener.open(f"http://127.0.0.1:{port}/login?name=ada&next=/room/lobby/", timeout=5).read()
+        ticket = json.loads(opener.open(f"http://127.0.0.1:{port}/room/lobby/token", timeout=5).read())
+
+        async def ready():
+            from websockets.asyncio.client import connect
+
+            url = f"{ticket['url']}?token={urllib.parse.quote(ticket['token'])}"
+            async with connect(url, origin=f"http://127.0.0.1:{port}") as ws:
+                return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+        assert asyncio.run(ready()) == {"type": "ready", "room": "lobby", "user": "ada"}
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    finally:
+        procs.kill_tree(proc)
+    assert proc.returncode == 0

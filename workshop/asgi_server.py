@@ -33,30 +33,46 @@ def argv(lesson_dir: Path, exercise_dir: Path, settings: str, factory: str, port
     return line + ([] if access_log else ["--quiet"]) + list(extra or [])
 
 
-def main(args: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def application_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every entry point serving a lesson's application takes (this one, ``channels_worker``)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lesson-dir", type=Path, required=True)
     parser.add_argument("--exercise-dir", type=Path, required=True)
     parser.add_argument("--settings", required=True, help="Django settings module, e.g. chatsite.settings")
     parser.add_argument("--factory", required=True, help="module:function building the ASGI app from a folder")
+    return parser
+
+
+def prepare(options, *, quiet: bool = False) -> None:
+    """Put the repository, the lesson and the learner's folder (first) on ``sys.path``, name the
+    settings, and log to stdout line by line (the log is a file the launcher reads)."""
+    repo_root = Path(__file__).resolve().parent.parent
+    for folder in (repo_root, options.lesson_dir.resolve(), options.exercise_dir.resolve()):
+        sys.path.insert(0, str(folder))  # the learner's folder ends up first
+    os.environ["DJANGO_SETTINGS_MODULE"] = options.settings
+    sys.stdout.reconfigure(line_buffering=True)  # the log is a file: each access line as it happens
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")  # tracebacks from the app, as daphne's CLI
+
+
+def build_application(options):
+    """``factory(exercise_dir)``: the lesson's application for the learner's folder."""
+    module_name, _, function = options.factory.partition(":")
+    return getattr(importlib.import_module(module_name), function)(options.exercise_dir.resolve())
+
+
+def main(args: list[str] | None = None) -> int:
+    parser = application_parser(__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--quiet", action="store_true", help="no access log")
     options = parser.parse_args(args)
-    lesson_dir, exercise_dir = options.lesson_dir.resolve(), options.exercise_dir.resolve()
-    repo_root = Path(__file__).resolve().parent.parent
-    for folder in (repo_root, lesson_dir, exercise_dir):  # the learner's folder ends up first
-        sys.path.insert(0, str(folder))
-    os.environ["DJANGO_SETTINGS_MODULE"] = options.settings
-    sys.stdout.reconfigure(line_buffering=True)  # the log is a file: each access line as it happens
-    logging.basicConfig(level=logging.WARNING if options.quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")  # tracebacks from the app, as daphne's CLI
+    prepare(options, quiet=options.quiet)
     # Twisted's reactor must be the asyncio one, installed before anything imports another reactor.
     from daphne.access import AccessLogGenerator
     from daphne.server import Server
 
-    module_name, _, function = options.factory.partition(":")
-    application = getattr(importlib.import_module(module_name), function)(exercise_dir)
+    application = build_application(options)
 
     def ready() -> None:  # called once the socket is bound and listening, before the reactor runs
         print(f"{READY_LINE}{options.host}:{options.port}/", flush=True)

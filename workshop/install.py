@@ -181,6 +181,46 @@ def _npm_fill_cache(cache: Path, folders: list[Path]) -> list[str]:
     return problems
 
 
+# -- npm packages setup installs -----------------------------------------------------------
+#: Folders whose pinned packages setup installs with ``npm ci`` when npm is here (the slides'
+#: build runs its own ``npm ci`` when the deck is built).
+NPM_SETUP_FOLDERS = ("lessons/05-redis-sidecar/node",)
+
+
+def npm_current(folder: Path) -> bool:
+    """True when ``folder/node_modules`` holds exactly what ``package-lock.json`` pins (npm's hidden lockfile agrees)."""
+    hidden = folder / "node_modules" / ".package-lock.json"
+    if not hidden.is_file():
+        return False
+    wanted = json.loads((folder / "package-lock.json").read_text(encoding="utf-8")).get("packages", {})
+    have = json.loads(hidden.read_text(encoding="utf-8")).get("packages", {})
+    strip = lambda packages: {k: v.get("version") for k, v in packages.items() if k}  # noqa: E731 - the root entry differs
+    return strip(wanted) == strip(have)
+
+
+def npm_setup(root: Path = ROOT, folders=NPM_SETUP_FOLDERS) -> list[str]:
+    """``npm ci`` (exact versions, from the lockfile, no install scripts) in each folder not current yet; the problems.
+
+    Never ``npm install``: that may pick newer versions and rewrite the lockfile. Without npm the
+    folders are left alone (what needs them says so, and how to install Node.js).
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        return [f"npm was not found: {', '.join(folders)} not installed (only lesson 05's Node.js sidecar needs it; "
+                "install Node.js 18+ and run setup again)"]
+    problems = []
+    for name in folders:
+        folder = Path(root) / name
+        if npm_current(folder):
+            continue
+        code, _ = run_captured([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                               cwd=folder)
+        if code != 0:
+            problems.append(f"npm ci failed in {name}/ (is the npm registry reachable? `setup_workshop.py --offline` "
+                            "installs from a wheelhouse)")
+    return problems
+
+
 # -- installing from one -------------------------------------------------------------------
 def offline_pip_args(wheelhouse: Path) -> list[str]:
     """pip's options for an install that may use only ``wheelhouse``."""

@@ -24,10 +24,15 @@ from workshop.launch import Service
 
 
 class CeleryWorker(Service):
-    """A ``Service`` whose only ready-when test is its log line (it has no port)."""
+    """A ``Service`` whose only ready-when test is its log line (it has no port).
+
+    Subclasses for other portless workers set ``READY_LINE`` (a regular expression) and ``KIND``."""
+
+    READY_LINE = celery_worker.READY_LINE
+    KIND = "Celery worker"
 
     def __init__(self, name: str, argv, **kwargs):
-        super().__init__(name, argv, 0, ready_line=celery_worker.READY_LINE, **kwargs)
+        super().__init__(name, argv, 0, ready_line=self.READY_LINE, **kwargs)
 
     def start(self) -> "CeleryWorker":
         if self.log_path is None:
@@ -44,7 +49,7 @@ class CeleryWorker(Service):
                          else f"was not ready within {self.ready_timeout:g} s")
                 tail = self.log_tail()
                 self.stop()
-                raise RuntimeError(f"the Celery worker {state}.\n{tail}")
+                raise RuntimeError(f"the {self.KIND} {state}.\n{tail}")
             time.sleep(0.05)
         return self
 

@@ -4,6 +4,7 @@ Used by the checks and by ``bench/07_task_progress.py``, against real Daphne::
 
     token = csrf_token(base, timeout=3)
     answer = post_job(base, 6, token=token, timeout=3)      # .status 202, .job, .seconds
+    post_job(base, 6, token=token, timeout=3, engine="channels")  # run by Channels' worker
     seen = asyncio.run(watch(base, answer.job, timeout=6))  # [(perf_counter, state), ...]
 """
 
@@ -41,10 +42,13 @@ def csrf_token(base: str, *, timeout: float) -> str:
     return next((c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("csrftoken=")), "")
 
 
-def post_job(base: str, steps: int, *, timeout: float, token: str | None = None, fail_at: str = "") -> Posted:
-    """POST /jobs/ with the form the page sends; the answer, whatever its status."""
+def post_job(base: str, steps: int, *, timeout: float, token: str | None = None, fail_at: str = "",
+             engine: str | None = None) -> Posted:
+    """POST /jobs/ with the form the page sends (``engine``: its "run by" field, unsent if None);
+    the answer, whatever its status."""
     token = csrf_token(base, timeout=timeout) if token is None else token
-    request = urllib.request.Request(base + "/jobs/", data=f"steps={steps}&fail_at={fail_at}".encode(), method="POST",
+    form = f"steps={steps}&fail_at={fail_at}" + (f"&engine={engine}" if engine else "")
+    request = urllib.request.Request(base + "/jobs/", data=form.encode(), method="POST",
                                      headers={"Content-Type": "application/x-www-form-urlencoded",
                                               "X-CSRFToken": token, "Cookie": f"csrftoken={token}"})
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Node.js from a check, a test or the doctor: is it here, are a folder's packages installed, call a learner's JS.
 
-The Node.js variant of lesson 05 needs ``node`` (20 or newer) and the packages pinned in
+The Node.js variant of lesson 05 needs ``node`` (18 or newer) and the packages pinned in
 ``lessons/05-redis-sidecar/node/package-lock.json``, which ``setup_workshop.py`` installs with
 ``npm ci``. Without ``node`` its checks are *skipped* with the advice below (failed under
 ``CI=true``, like the browser checks); grading never installs anything.
@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-MIN_MAJOR = 20
+MIN_MAJOR = 18
 UNDEFINED = {"$undefined": True}
 
 
@@ -51,7 +51,7 @@ def install_advice() -> str:
     found = version()
     what = (f"node {'.'.join(map(str, found))} is too old (the sidecar's packages need {MIN_MAJOR}+)" if found
             else "node (Node.js) was not found on PATH")
-    return (f"{what}, so the Node.js sidecar (lesson 05's node ring) was not graded. To write it: install Node.js "
+    return (f"{what}, so lesson 05's Node.js sidecar (its node ring) cannot be graded here. To write it: install Node.js "
             f"{MIN_MAJOR}+ (https://nodejs.org, `sudo apt-get install nodejs npm`, `brew install node`), then run "
             "`python3 setup_workshop.py` (it runs `npm ci` in lessons/05-redis-sidecar/node). The Python sidecar "
             "needs none of it.")

@@ -68,3 +68,28 @@ def handshake_refusal(exc: BaseException, header: str = "X-Workshop-Error") -> s
     response = exc.response
     problem = response.headers.get(header) or response.body.decode("utf-8", "replace")[:300]
     return f"the handshake was answered with HTTP {response.status_code} instead of 101: {problem}"
+
+
+async def raw_open(host: str, port: int, path: str, *, timeout: float, origin: str | None = None,
+                   cookie: str | None = None):
+    """A WebSocket handshake over a bare asyncio stream: ``(reader, writer)`` once the 101 arrived.
+
+    For clients no library would write: one that never answers the server's Close, one that
+    sends frames a library refuses to build. Write frames with ``checker.probes.wire.wire(...)``
+    (masked, as a client must); ``ConnectionError`` if the server did not switch protocols.
+    """
+    import base64
+    import os
+
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}", "Sec-WebSocket-Version: 13"]
+    lines += [f"Origin: {origin}"] if origin else []
+    lines += [f"Cookie: {cookie}"] if cookie else []
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    if not head.startswith(b"HTTP/1.1 101"):
+        writer.close()
+        status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+        raise ConnectionError(f"the handshake was answered with {status}")
+    return reader, writer

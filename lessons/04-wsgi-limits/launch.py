@@ -48,7 +48,12 @@ def launch(exercise_dir: Path, ports: Ports, *, threads: int = 8, async_cores: i
     def start(site: Launch) -> None:
         uwsgi_url = None
         if "front" in ports:
-            _offloading(site, exercise_dir, ports, redis_url, front_processes, access_log, ready_timeout)
+            try:
+                _offloading(site, exercise_dir, ports, redis_url, front_processes, access_log, ready_timeout)
+            except UwsgiMissing as missing:
+                if require_uwsgi:
+                    raise
+                site.extras["offload_problem"] = str(missing)
         if "uwsgi" in ports:
             binary = uwsgi_runner.find_uwsgi()
             if binary is None:

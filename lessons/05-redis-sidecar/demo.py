@@ -7,6 +7,7 @@ unless given; the banner prints it) for the WebSockets.
 Direct use::
 
     python lessons/05-redis-sidecar/demo.py --exercise-dir exercises/05-redis-sidecar --port 8000 --sidecar-port 8001
+    python lessons/05-redis-sidecar/demo.py --node      # the Node.js variant: node/server.js with your sidecar.js
 
 Ctrl-C (or SIGTERM) stops all three (exit code 0).
 """
@@ -30,25 +31,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = demo.argument_parser(HERE, __doc__.splitlines()[0], "publish.py and sidecar.py")
     parser.set_defaults(exercise_dir=paths.learner_exercise_dir(SLUG))
     parser.add_argument("--sidecar-port", type=int, default=0, help="the sidecar's port (default: a free one)")
+    parser.add_argument("--node", action="store_true", help="run sidecar.js in Node.js instead of sidecar.py")
     args = parser.parse_args(argv)
     exercise_dir = args.exercise_dir.resolve()
     ports = [args.port] + ([args.sidecar_port] if args.sidecar_port else [])
     refused = demo.cannot_start(args.host, ports, exercise_dir, ("publish", "sidecar"), "the newsroom")
     if refused is not None:
         return refused
-    site = launch(exercise_dir, Ports(args.host, http=args.port, sidecar=args.sidecar_port), access_log=True)
+    if args.node:
+        from checker.probes import node as node_probe
+
+        problem = (node_probe.install_advice() if node_probe.find_node() is None
+                   else node_probe.packages_missing(HERE / "node"))
+        if problem:
+            print(f"Cannot start the Node.js sidecar: {problem}", file=sys.stderr)
+            return demo.EXIT_START_FAILED
+    file = "sidecar.js" if args.node else "sidecar.py"
+    site = launch(exercise_dir, Ports(args.host, http=args.port, sidecar=args.sidecar_port), access_log=True,
+                  sidecar="node" if args.node else "python")
 
     class Banner:  # the sidecar's port, Redis and the log file are known once they run
         def __str__(self) -> str:
             redis_port = site.extras["redis_url"].rsplit(":", 1)[1].split("/")[0]
             return "\n".join([
                 f"Newsroom (lesson 05) on {site.url('http')}/   [Django, plain WSGI: pages and writes]",
-                f"  sidecar (your sidecar.py):  {site.url('sidecar', 'ws')}/ws/<room>?token=...   [asyncio + websockets]",
+                f"  sidecar (your {file}):  {site.url('sidecar', 'ws')}/ws/<room>?token=...   "
+                + ("[Node.js + ws + redis]" if args.node else "[asyncio + websockets]"),
                 f"  sidecar log (its 'Lesson 05:' lines name your bugs): {site.services['sidecar'].log_path}",
                 f"  Redis:                      {site.extras['redis_url']}   [pub/sub between the two]",
-                f"  your code: {paths.relative(exercise_dir)}/publish.py and sidecar.py",
+                f"  your code: {paths.relative(exercise_dir)}/publish.py and {file}",
                 f"  Enter a name, open a room in two tabs, post in one. Watch it with: redis-cli -p {redis_port} monitor",
-                "  After editing publish.py or sidecar.py, stop (Ctrl-C) and start again.",
+                f"  After editing publish.py or {file}, stop (Ctrl-C) and start again.",
             ])
 
     return supervise(site, Banner())

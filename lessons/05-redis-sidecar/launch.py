@@ -49,7 +49,7 @@ def node_sidecar_argv(exercise_dir: Path, port: int, redis_url: str, origins, ho
     """The Node.js sidecar's command line: the same options, ``node/server.js`` loading ``sidecar.js``."""
     node = shutil.which("node")
     if node is None:
-        raise RuntimeError("node was not found on PATH: install Node.js 20 or newer for the Node.js sidecar")
+        raise RuntimeError("node was not found on PATH: install Node.js 18 or newer for the Node.js sidecar")
     argv = [node, str(NODE_DIR / "server.js"), "--exercise-dir", str(exercise_dir), "--host", host,
             "--port", str(port), "--redis-url", redis_url]
     for origin in origins:

@@ -27,7 +27,7 @@ SLUG = HERE.name
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = demo.argument_parser(HERE, __doc__.splitlines()[0], "security.py and consumers.py")
+    parser = demo.argument_parser(HERE, __doc__.splitlines()[0], "security.py, delivery.py and consumers.py")
     parser.set_defaults(exercise_dir=paths.learner_exercise_dir(SLUG))
     parser.add_argument("--backends", type=int, default=2, choices=range(1, 6), help="Daphne processes (default 2)")
     parser.add_argument("--backend-port", type=int, action="append", default=[], metavar="PORT",
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="give each Daphne its own in-memory channel layer (broadcasts stop crossing processes)")
     args = parser.parse_args(argv)
     exercise_dir = args.exercise_dir.resolve()
-    refused = demo.cannot_start(args.host, [args.port, *args.backend_port], exercise_dir, ("security", "consumers"),
+    refused = demo.cannot_start(args.host, [args.port, *args.backend_port], exercise_dir, ("security", "delivery", "consumers"),
                                 "lesson 08")
     if refused is not None:
         return refused
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             return "\n".join([
                 f"Lesson 08 on {site.url('http')}/   [round-robin balancer -> {args.backends} Daphne, {layer}]",
                 *(f"  {name}: {server.url}/" for name, server in site.services.items()),
-                f"  your code: {paths.relative(exercise_dir)}/security.py and consumers.py",
+                f"  your code: {paths.relative(exercise_dir)}/security.py, delivery.py and consumers.py",
                 "  Open the URL in two browsers, enter two names, chat; the page shows each socket's backend.",
                 "  After editing your files, stop (Ctrl-C) and start again.",
             ])

@@ -95,8 +95,8 @@ def sse(mark: dict, redis):
     - a comment line ``: keepalive`` when KEEPALIVE seconds pass without one.
 
     Each frame ends with an empty line (``\\n\\n``). When the client leaves, uWSGI closes the
-    generator (``GeneratorExit`` at the ``yield``): close the pubsub in a ``finally``, or
-    Redis keeps one subscription per departed client forever.
+    generator (``GeneratorExit`` at the ``yield``): close the pubsub in a ``finally``, so its
+    Redis connection goes at once instead of whenever the garbage collector gets to it.
     """
     pubsub = _subscribe(redis, mark["room"])
     try:

@@ -2,32 +2,52 @@
 
 from __future__ import annotations
 
+from asgiref.sync import async_to_sync
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
 from django.http import HttpResponseNotAllowed, JsonResponse
 
 from jobs.store import create_job
-from jobs.work import parse_job_request
+from jobs.work import WORKER_CHANNEL, parse_engine, parse_job_request
 from tasks import render_report
 
 
 def start_job(request):
-    """POST /jobs/ with the form fields ``steps`` and ``fail_at``.
+    """POST /jobs/ with the form fields ``steps``, ``fail_at`` and ``engine``: start a job, answer at once.
 
     * Not a POST: ``HttpResponseNotAllowed(["POST"])``.
-    * ``steps, fail_at = parse_job_request(request.POST)``; on ValueError answer
+    * ``steps, fail_at = parse_job_request(request.POST)`` and ``engine = parse_engine(request)``
+      (``"celery"``, or ``"channels"`` for ``?engine=channels``); on ValueError from either answer
       ``JsonResponse({"error": str(problem)}, status=400)``.
     * ``job_id = create_job(steps)`` (saves the state "queued").
-    * Enqueue, do not run: ``render_report.delay(job_id, steps, fail_at)`` puts a message on the
-      Redis queue and returns at once; the worker runs it. Calling ``render_report(...)`` directly
-      would render the whole report here, holding this request (and a worker of a WSGI server)
-      for as long as it takes.
-    * Answer ``JsonResponse({"job": job_id}, status=202)`` (202 Accepted: the work is not done yet).
+    * Celery: enqueue, do not run: ``render_report.delay(job_id, steps, fail_at)`` puts a message
+      on the Redis queue and returns at once; the worker runs it. Calling ``render_report(...)``
+      directly would render the whole report here, holding this request (and a worker of a WSGI
+      server) for as long as it takes.
+    * Channels: send ``{"type": "job.render", "job": job_id, "steps": steps, "fail_at": fail_at}``
+      to the channel ``WORKER_CHANNEL`` with the layer's ``send`` (a coroutine function: from this
+      sync view, ``async_to_sync(get_channel_layer().send)(WORKER_CHANNEL, message)``). A channel
+      holds at most its capacity of messages (100 by default); past that ``send`` raises
+      ``ChannelFull`` and the job would never run: answer
+      ``JsonResponse({"error": ...}, status=503)`` instead of 202.
+    * Answer ``JsonResponse({"job": job_id, "engine": engine}, status=202)`` (202 Accepted: the
+      work is not done yet).
     """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
         steps, fail_at = parse_job_request(request.POST)
+        engine = parse_engine(request)
     except ValueError as problem:
         return JsonResponse({"error": str(problem)}, status=400)
     job_id = create_job(steps)
-    render_report.delay(job_id, steps, fail_at)
-    return JsonResponse({"job": job_id}, status=202)
+    if engine == "channels":
+        message = {"type": "job.render", "job": job_id, "steps": steps, "fail_at": fail_at}
+        try:
+            async_to_sync(get_channel_layer().send)(WORKER_CHANNEL, message)
+        except ChannelFull:
+            return JsonResponse({"error": f"the channel {WORKER_CHANNEL!r} is full: no worker is keeping up; "
+                                          "try again later"}, status=503)
+    else:
+        render_report.delay(job_id, steps, fail_at)
+    return JsonResponse({"job": job_id, "engine": engine}, status=202)

@@ -80,8 +80,9 @@ class TokenBucket:
     time, which jumps). Taking it as a parameter makes the bucket testable: pass a function whose
     value you move by hand.
 
-    * ``__init__``: ``ValueError`` unless ``rate > 0`` and ``burst >= 1``. The bucket starts full
-      (``burst`` tokens); remember ``clock()`` as the time of the last update.
+    * ``__init__``: ``ValueError`` unless ``rate > 0`` and ``burst >= 1``. The bucket starts full:
+      ``self.tokens = float(burst)``; ``self.updated = clock()``, the time of the last update. (Keep
+      these two names: ``consumers.allow_message`` stores them in Redis, one bucket per user.)
     * ``allow(cost=1)``: read the clock; add ``elapsed * rate`` tokens (no tokens when the clock went
       back: use ``max(0, elapsed)``), never more than ``burst``; remember this reading; if at least
       ``cost`` tokens are there, spend them and return True, else return False (a refused call
@@ -110,19 +111,21 @@ class TokenBucket:
         return False
 
 
-def validate_message(data: str | None, max_length: int) -> str:
+def validate_message(data: str | bytes | None, max_length: int) -> str:
     """The text of a chat frame ``{"type": "message", "text": "..."}``, stripped of surrounding spaces.
 
-    * ``data`` is ``None`` for a binary frame: ``InvalidMessage``.
+    * ``data`` is ``bytes`` for a binary frame (the consumer passes ``bytes_data``), ``None`` when
+      there is nothing: the size check comes first for those too (a 1 MiB binary frame is as much
+      abuse as a 1 MiB text one: ``MessageTooLarge``), then ``InvalidMessage`` (only text is chat).
     * ``len(data) > max_length``: ``MessageTooLarge``. Check this FIRST, before ``json.loads``:
       parsing a huge frame is exactly the work an attacker wants you to do.
     * Not JSON, not an object, ``type`` other than ``"message"``, ``text`` missing, not a string or
       blank: ``InvalidMessage("why")`` (non-empty text: the sender sees it).
     """
-    if data is None:
+    if data is not None and len(data) > max_length:
+        raise MessageTooLarge(f"message of {len(data)} characters or bytes; the limit is {max_length}")
+    if not isinstance(data, str):
         raise InvalidMessage("binary frames are not accepted: send JSON text")
-    if len(data) > max_length:
-        raise MessageTooLarge(f"message of {len(data)} characters; the limit is {max_length}")
     try:
         content = json.loads(data)
     except ValueError:

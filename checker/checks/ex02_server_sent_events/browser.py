@@ -1,6 +1,8 @@
 """Ring "browser": Chromium's own ``EventSource`` against the learner's stream.
 
-The last check puts a TCP proxy (``checker.probes.tcp_proxy``) between Chromium and the
+Each check first reads, on a raw socket, the stream the page will read: when the server side
+is wrong (a runaway stream, events without ids), the learner is sent to the server-side checks
+instead of watching Chromium drown. The last check puts a TCP proxy (``checker.probes.tcp_proxy``) between Chromium and the
 server and cuts the connection in the middle of the stream: the browser must come back with
 ``Last-Event-ID`` and the page must show every event exactly once.
 """
@@ -12,9 +14,30 @@ from checker.expect import brief
 from checker.probes import page as pages
 from checker.probes.tcp_proxy import KillableProxy
 
-from .common import describe, feed, settle
+from .common import describe, feed, open_stream, settle
 
 ITEMS = "#events li"
+
+
+def _server_first(ctx: Context, port: int, store, stats) -> None:
+    """Fail with "fix the server-side checks first" when the stream the page reads is wrong."""
+    ctx.step("reading the stream the page will read")
+    store.post("one")
+    store.post("two\nlines", "alert")
+    expected = [("1", "message", "one"), ("2", "alert", "two\nlines")]
+    try:
+        with open_stream(ctx, port, "heartbeat=0.1&retry=100") as stream:
+            stream.read_until(lambda: len(stream.parser.events) >= 2, ctx.timeout(1))
+            settle(ctx, stats)
+            stream.read_for(ctx.timeout(0.05))
+        got = [(e.id, e.type, e.data) for e in stream.parser.events]
+        if got != expected:
+            raise CheckFailed(f"{stream.what} delivered {brief(got, 4)}; expected {expected} (id, type, data)")
+    except CheckFailed as failed:
+        raise CheckFailed(f"the server side is not right yet, so the page cannot work: {failed}\n"
+                          "Fix the server-side checks first (python -m checker 02 lists them); "
+                          "this check tries the page once they pass.") from None
+    feed(ctx)  # empty again: the page starts from event 1
 
 
 def _open_page(ctx: Context, base: str, query: str):
@@ -54,6 +77,7 @@ def _wait_page(ctx: Context, page, count: int, seconds: float) -> list:
 
 def check_browser_feed(ctx: Context) -> None:
     port, store, stats = feed(ctx)
+    _server_first(ctx, port, store, stats)
     page = _open_page(ctx, f"http://127.0.0.1:{port}", "heartbeat=0.3&retry=100")
     store.post("hello, browser")
     store.post("an alert\nover two lines", "alert")
@@ -69,6 +93,7 @@ def check_browser_feed(ctx: Context) -> None:
 
 def check_browser_resume(ctx: Context) -> None:
     port, store, stats = feed(ctx)
+    _server_first(ctx, port, store, stats)
     proxy = ctx.resource("proxy", lambda: KillableProxy(port, timeout=ctx.timeout(2)))
     page = _open_page(ctx, f"http://127.0.0.1:{proxy.port}", "heartbeat=0.2&retry=100&lifetime=0.6")
     for n in (1, 2, 3):

@@ -8,6 +8,10 @@
    started by the lesson's launcher, talked to with ``websockets`` clients (``uwsgi.py``).
 3. ``browser``: the uWSGI page in headless Chromium (``browser.py``).
 
+The offloading part (``offload.py``, rings 2 and 3) runs Redis and the lesson's two uWSGI
+instances, Django handing marked requests to a gevent instance, with SSE, websockets and
+Chromium clients.
+
 Each uWSGI check starts its own uWSGI (a thread count of its own), so a worker leaked by one
 check cannot break another; the learner's failures inside uWSGI are read back from its log.
 """
@@ -16,10 +20,12 @@ from checker.checks import register
 
 from .browser import check_browser_chat, check_browser_echo
 from .functions import check_predicted_wait, check_websocket_request
+from .offload import check_browser_offload, check_offload_handoff, check_offload_sse, check_offload_websocket
 from .probe import check_probe
 from .uwsgi import check_uwsgi_chat, check_uwsgi_echo
 
 CHECKS = register(
     check_predicted_wait, check_websocket_request, check_probe, check_uwsgi_echo, check_uwsgi_chat,
-    check_browser_echo, check_browser_chat,
+    check_offload_handoff, check_offload_sse, check_offload_websocket, check_browser_echo, check_browser_chat,
+    check_browser_offload,
 )

@@ -15,16 +15,22 @@ def uwsgi(ctx: Context, threads: int):
     """A running uWSGI (one process, ``threads`` threads) with the learner's code: (log, ws base URL)."""
     lesson = launchers.load(ctx.lesson_dir)
     ctx.step(f"starting uWSGI with 1 process and {threads} threads")
+    site = started(ctx, lesson, f"uwsgi-{threads}", lambda: lesson.launch(
+        ctx.exercise_dir, Ports(uwsgi=0), threads=threads, ready_timeout=ctx.timeout(10)))
+    return UwsgiLog(site.services["uwsgi"].log_path), site.url("uwsgi", "ws")
+
+
+def started(ctx: Context, lesson, key: str, factory):
+    """``ctx.resource(key, factory)``: skipped with the install advice when uWSGI (with routing) is
+    missing, except under CI=true, where that fails; a server that did not start fails."""
     try:
-        site = ctx.resource(f"uwsgi-{threads}", lambda: lesson.launch(ctx.exercise_dir, Ports(uwsgi=0), threads=threads,
-                                                                     ready_timeout=ctx.timeout(10)))
+        return ctx.resource(key, factory)
     except lesson.UwsgiMissing as missing:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             raise CheckFailed(f"{missing}\n(CI=true: uWSGI is required here.)") from None
         raise CheckSkipped(str(missing)) from None
     except RuntimeError as exc:
         raise CheckFailed(f"uWSGI did not start:\n{exc}") from None
-    return UwsgiLog(site.services["uwsgi"].log_path), site.url("uwsgi", "ws")
 
 
 def failure(exc: BaseException) -> str:

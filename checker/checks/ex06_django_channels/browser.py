@@ -29,10 +29,19 @@ def check_browser_two_tabs(ctx: Context) -> None:
     def open_room(name: str):
         page = ctx.new_page()
         ctx.step(f"{name} logs in and opens {url}/room/{ROOM}/")
-        page.goto(f"{url}/login/?next=/room/{ROOM}/")
-        page.fill("input[name=username]", name)
-        page.click("#login button")
-        page.wait_for_url(f"**/room/{ROOM}/")
+        try:
+            answer = page.goto(f"{url}/login/?next=/room/{ROOM}/")
+            if answer is None or answer.status != 200:
+                raise CheckFailed(f"the login page answered HTTP {answer.status if answer else '?'}: is \"http\": "
+                                  f"get_asgi_application() in routing.application?{server_says(server)}")
+            page.fill("input[name=username]", name)
+            page.click("#login button")
+            page.wait_for_url(f"**/room/{ROOM}/")
+        except CheckFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Playwright's TimeoutError or a navigation error
+            raise CheckFailed(f"{name} could not log in and open the room ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0]}).{server_says(server)}") from None
         pages.wait_for(page, "document.body.dataset.history !== undefined || document.body.dataset.state === 'closed'",
                        ctx.timeout(WAIT))
         state = pages.dataset(page, "state")

@@ -9,8 +9,8 @@ from checker.probes import db
 
 from .chat import Participant, anonymous, consumer_app, fresh_layer, leave
 from .functions import invalid_inputs
-from .support import (OTHER_ROOM, RECV, REFUSE_ANONYMOUS, REFUSE_UNKNOWN_ROOM, ROOM, UNKNOWN_ROOM, classic,
-                      env, expect_message, run, where)
+from .support import (LONG_SCENARIO, OTHER_ROOM, RECV, REFUSE_ANONYMOUS, REFUSE_UNKNOWN_ROOM, ROOM, UNKNOWN_ROOM,
+                      classic, env, expect_message, run, where)
 
 
 def check_connect_accepts(ctx: Context) -> None:
@@ -205,7 +205,7 @@ def check_bad_input(ctx: Context) -> None:
         finally:
             await leave(ctx, alice, bob)
 
-    run(ctx, scenario, timeout=8)
+    run(ctx, scenario, timeout=LONG_SCENARIO)
 
 
 def check_disconnect(ctx: Context) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from checker.api import CheckFailed, Context
 
 from .chat import Participant, fresh_layer, leave
-from .support import FOREIGN_ORIGIN, ROOM, classic, cookies, env, expect_message, run
+from .support import FOREIGN_ORIGIN, classic, cookies, env, expect_message, run
 
 HOST = "127.0.0.1:8006"
 OWN_ORIGIN = f"http://{HOST}"

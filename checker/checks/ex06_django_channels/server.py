@@ -13,7 +13,8 @@ from checker.probes import db
 from checker.probes.daphne import log as daphne_log
 
 from .servers import NEVER_ANSWERED, server_says, settings_problem, site, unanswered
-from .support import FOREIGN_ORIGIN, RECV, ROOM, UNKNOWN_ROOM, cookies, env, expect_message, run
+from .support import (FOREIGN_ORIGIN, LONG_SCENARIO, RECV, ROOM, UNKNOWN_ROOM, cookies, env, expect_message,
+                      run)
 
 
 def check_daphne_clients(ctx: Context) -> None:
@@ -56,7 +57,7 @@ def check_daphne_clients(ctx: Context) -> None:
         finally:
             await daphne.close()
 
-    run(ctx, scenario, timeout=8)
+    run(ctx, scenario, timeout=LONG_SCENARIO)
     stored = db.run(lambda: list(Message.objects.filter(room=ROOM).values_list("text", flat=True)),
                     timeout=ctx.timeout(10))
     if stored != ["before everyone", "over real sockets", "sorry"]:
@@ -88,7 +89,7 @@ def check_redis_layer(ctx: Context) -> None:
             await first.close()
             await second.close()
 
-    run(ctx, scenario, timeout=8)
+    run(ctx, scenario, timeout=LONG_SCENARIO)
 
 
 class Clients:

@@ -69,6 +69,7 @@ def unanswered(server) -> bool:
     log = daphne.log(server, 400)
     started = len(re.findall(r"(?:WSCONNECTING|WebSocket HANDSHAKING) /ws/", log))
     answered = len(re.findall(r"(?:WSCONNECT|WSREJECT|WebSocket CONNECT|WebSocket REJECT) /ws/", log))
+    answered += log.count("Exception inside application")  # a crash answers too (HTTP 500 or a 1011 close)
     return started > answered
 
 

@@ -20,6 +20,8 @@ OTHER_ROOM = "python"
 UNKNOWN_ROOM = "kitchen"
 FOREIGN_ORIGIN = "http://evil.example"
 RECV = 1.0  # seconds (scaled by the context) to wait for a frame the consumer should send
+SCENARIO = 5.0  # seconds (scaled by ctx.run_async) for one conversation over the communicator or sockets
+LONG_SCENARIO = 8.0  # the same, for the conversations with many frames or several servers
 REFUSE_UNKNOWN_ROOM, REFUSE_ANONYMOUS = 4404, 4401  # the lesson's close codes, sent before accept()
 
 # Errors learners meet in their first Channels app: (what the error text contains, what to say).
@@ -55,6 +57,9 @@ CLASSIC_ERRORS = [
     ("You cannot use AsyncToSync in the same thread as an async event loop",
      "group_send from sync code, in async code: async_to_sync(...) is for synchronous code (a view, a task); "
      "inside the async consumer write `await self.channel_layer.group_send(...)`."),
+    ("has no attribute 'handshake_deferred'",
+     "accept() was called twice (Daphne fails on the second one): accept once, after deciding to let the "
+     "connection in; a refusal is a close() before accept()."),
     ("is not JSON serializable",
      "something that is not JSON went to send_json: return plain dicts from recent_messages/save_message "
      "(Message.as_dict()), in a list, not model instances or a QuerySet."),
@@ -126,7 +131,7 @@ def _name_never_awaited(caught) -> None:
             raise CheckFailed(NEVER_AWAITED.format(call=f"self.{call}" if "Consumer" in owner else call))
 
 
-def run(ctx: Context, coroutine_function, *args, timeout: float = 5.0):
+def run(ctx: Context, coroutine_function, *args, timeout: float = SCENARIO):
     """``ctx.run_async`` that names the classic Channels errors when the learner's code hits one."""
     try:
         with never_awaited():

@@ -1,8 +1,10 @@
-"""Rings 3 and 4, the real thing: Redis, a Celery worker subprocess and Daphne started by the
-lesson's launcher (``lessons/07-task-queues/launch.py``), watched by a ``websockets`` client and
-by Chromium. Every wait is for a state the servers report (a final job state), within a scaled limit."""
+"""Rings 3 and 4, the real thing: Redis, a Celery worker, Channels' worker (``runworker``) and
+Daphne started by the lesson's launcher (``lessons/07-task-queues/launch.py``), watched by
+``websockets`` clients and by Chromium. Every wait is for a state the servers report (a final job state), within a scaled limit."""
 
 from __future__ import annotations
+
+import asyncio
 
 from checker import launchers
 from checker.api import CheckFailed, Context
@@ -55,6 +57,36 @@ def check_worker_daphne(ctx: Context) -> None:
                           "in order, none missing.")
 
 
+def check_runworker_daphne(ctx: Context) -> None:
+    site = _servers(ctx)
+    base, limit = site.url("http"), ctx.timeout(JOB)
+    ctx.step("POST /jobs/ engine=channels twice: 4 pages failing on page 2, then 5 pages")
+    token = jobs.csrf_token(base, timeout=ctx.timeout(HTTP))
+    posted = [jobs.post_job(base, steps, token=token, fail_at=fail_at, engine="channels", timeout=ctx.timeout(HTTP))
+              for steps, fail_at in ((4, "2"), (5, ""))]
+    for answer in posted:
+        if answer.status != 202 or answer.job is None:
+            raise CheckFailed(f"POST /jobs/ engine=channels (real Daphne) answered {answer.status}: "
+                              f"{answer.body[:200]!r}; expected 202 with {{'job': job_id}}.")
+    ctx.step("websockets clients watch both jobs run by the runworker process")
+    try:
+        failing, after = ctx.run_async(_watch_all, base, [a.job for a in posted], limit, timeout=WATCH)
+    except Exception as exc:  # noqa: BLE001 - the handshake or the socket failed
+        raise CheckFailed(f"the websockets client failed: {type(exc).__name__}: {exc}.") from None
+    says = _worker_says(site, "runworker")
+    if not failing or failing[-1].get("status") == "queued":
+        raise CheckFailed("the first job never left 'queued': no Channels worker took the message off the channel "
+                          "jobs-worker, or ReportWorker ran nothing." + says)
+    if (failing[-1].get("status"), failing[-1].get("done")) != ("failed", 1):
+        raise CheckFailed(f"the job failing on page 2 ended with {failing[-1]!r:.150}; expected 'failed' at 1/4."
+                          + says)
+    if not after or after[-1].get("status") != "done" or after[-1].get("done") != 5:
+        last = after[-1] if after else None
+        raise CheckFailed(f"the job sent right after the failing one ended with {last!r:.150} within {limit:g} s; "
+                          "expected done 5/5. If the worker's log shows 'Exception inside application', the failure "
+                          "escaped job_render and took the queued job with it." + says)
+
+
 def check_browser_progress(ctx: Context) -> None:
     site = _servers(ctx)
     page = ctx.new_page()
@@ -91,7 +123,7 @@ def _servers(ctx: Context):
     """The lesson's launch (Redis from the context, worker, Daphne): once per grading process."""
 
     def factory():
-        ctx.step("starting a Celery worker (--pool=solo) and Daphne on the check's Redis")
+        ctx.step("starting a Celery worker (--pool=solo), Channels' worker (runworker) and Daphne on the check's Redis")
         launcher = launchers.load(ctx.lesson_dir)
         return launcher.launch(ctx.exercise_dir, Ports.free(*ctx.lesson.ports), redis_url=ctx.redis().url,
                                step_seconds=LIVE_STEP_SECONDS, access_log=False, ready_timeout=ctx.timeout(20))
@@ -106,6 +138,12 @@ async def _watch(base: str, job: str, limit: float):
     return await jobs.watch(base, job, timeout=limit)
 
 
-def _worker_says(site) -> str:
-    tail = site.services["worker"].log_tail(12)
-    return f"\nThe worker's log ends with:\n{tail}" if tail else ""
+async def _watch_all(base: str, job_ids: list[str], limit: float):
+    """Watch several jobs at once: each one's states, in the order they came."""
+    watched = await asyncio.gather(*(jobs.watch(base, job, timeout=limit) for job in job_ids))
+    return [[state for _, state in seen] for seen in watched]
+
+
+def _worker_says(site, name: str = "worker") -> str:
+    tail = site.services[name].log_tail(12)
+    return f"\nThe {name} log ends with:\n{tail}" if tail else ""

@@ -133,7 +133,19 @@ def check_validate_message(ctx: Context) -> None:
     except Exception as exc:  # noqa: BLE001 - what the learner's function raised
         raise CheckFailed(f"50,000 characters of '[' raised {type(exc).__name__}; expected MessageTooLarge. Check "
                           "the size BEFORE json.loads: parsing an oversized frame is the cost you are avoiding.") from None
-    for data, what in [(None, "a binary frame (None)"), ("{oops", "not JSON"), ("[1]", "a JSON array"),
+    ctx.step("validate_message(5,000 bytes in a binary frame, 100)")
+    try:
+        security.validate_message(b"x" * 5000, 100)
+    except security.MessageTooLarge:
+        pass
+    except Exception as exc:  # noqa: BLE001 - what the learner's function raised
+        raise CheckFailed(f"a 5,000-byte binary frame with max_length=100 raised {type(exc).__name__}; expected "
+                          "MessageTooLarge: measure binary frames too, before refusing them for being binary "
+                          "(else a client bypasses the size limit by sending bytes).") from None
+    else:
+        raise CheckFailed("a 5,000-byte binary frame with max_length=100 was accepted; raise MessageTooLarge.")
+    for data, what in [(None, "no data (None)"), (b'{"type": "message", "text": "hi"}', "a small binary frame"),
+                       ("{oops", "not JSON"), ("[1]", "a JSON array"),
                        ('{"type": "shout", "text": "hi"}', "another type"), ('{"type": "message"}', "no text"),
                        ('{"type": "message", "text": 5}', "a number as text"),
                        ('{"type": "message", "text": "   "}', "only spaces")]:
@@ -157,7 +169,8 @@ def check_count_connections(ctx: Context) -> None:
     ensure_django()
     consumers = ctx.import_learner("consumers")
     url = ctx.redis().url
-    user, other = f"u-{uuid.uuid4().hex[:8]}", f"v-{uuid.uuid4().hex[:8]}"
+    user, racer = f"u-{uuid.uuid4().hex[:8]}", f"r-{uuid.uuid4().hex[:8]}"
+    key = consumers.connections_key(user)
 
     async def scenario():
         import redis.asyncio as aioredis
@@ -165,39 +178,104 @@ def check_count_connections(ctx: Context) -> None:
         client = aioredis.Redis.from_url(url, decode_responses=True)
         try:
             got = []
-            for _ in range(3):
-                ctx.step(f"count_connection(redis, {user!r}, ttl=60)")
-                got.append(await consumers.count_connection(client, user, 60))
+            for name in ("a", "b", "c"):
+                ctx.step(f"count_connection(redis, {user!r}, 'chan-{name}', ttl=60, now=1000)")
+                got.append(await consumers.count_connection(client, user, f"chan-{name}", 60, now=1000.0))
             if got != [1, 2, 3]:
-                raise CheckFailed(f"count_connection returned {got} for three connections; expected [1, 2, 3] "
-                                  "(redis.incr returns the new value).")
-            first = await consumers.count_connection(client, other, 60)
-            if first != 1:
-                raise CheckFailed(f"another user's first connection was counted as {first}; each user needs a key of "
-                                  "its own (connections_key(user_id)).")
-            ttl = await client.ttl(consumers.connections_key(user))
+                raise CheckFailed(f"count_connection returned {got} for three sockets; expected [1, 2, 3].")
+            ctx.step("the heartbeat of chan-a: count_connection again with the same channel name, now=1030")
+            again = await consumers.count_connection(client, user, "chan-a", 60, now=1030.0)
+            if again != 3:
+                raise CheckFailed(f"refreshing a socket already counted returned {again}; expected 3. Count which "
+                                  "sockets are live (a sorted set, one member per channel_name), not how many times "
+                                  "count_connection ran.")
+            ttl = await client.ttl(key)
             if not 0 < ttl <= 60:
-                raise CheckFailed(f"the key {consumers.connections_key(user)!r} has TTL {ttl}; set one (redis.expire) "
-                                  "so a crashed process's counts do not lock a user out forever.")
-            racer = f"r-{uuid.uuid4().hex[:8]}"
-            ctx.step(f"4 connections of {racer!r} counted at the same moment (asyncio.gather)")
+                raise CheckFailed(f"the key {key!r} has TTL {ttl}; EXPIRE it (ceil(ttl)) so a set nobody refreshes goes.")
+            ctx.step("now=1070: chan-b and chan-c were last counted at 1000 with ttl 60 (their process died)")
+            later = await consumers.count_connection(client, user, "chan-d", 60, now=1070.0)
+            if later != 2:
+                raise CheckFailed(f"at now=1070 a new socket was counted as {later}; expected 2 (chan-a, refreshed at "
+                                  "1030, and chan-d): sockets whose moment now+ttl has passed are stale. Drop them "
+                                  "first (ZREMRANGEBYSCORE key -inf now): a crashed process never releases its "
+                                  "sockets, and its users would be locked out.")
+            ctx.step("release_connection(chan-d), then again, then an unknown channel")
+            left = [await consumers.release_connection(client, user, name) for name in ("chan-d", "chan-d", "chan-x")]
+            if left != [1, 1, 1]:
+                raise CheckFailed(f"releasing chan-d, chan-d again and an unknown chan-x returned {left}; expected "
+                                  "[1, 1, 1]: a release removes that socket only, and never takes the count below "
+                                  "what is live (a DECR counter goes to -1 and lets an extra socket in).")
+            ctx.step("the whole key expires (or is deleted) while chan-a is open, then chan-a is released")
+            await client.delete(key)
+            after = await consumers.release_connection(client, user, "chan-a")
+            if after != 0:
+                raise CheckFailed(f"releasing a socket after the key vanished returned {after}; expected 0, never "
+                                  "negative.")
+            ctx.step(f"4 sockets of {racer!r} counted at the same moment (asyncio.gather, 4 clients)")
             clients = [aioredis.Redis.from_url(url, decode_responses=True) for _ in range(4)]
             try:
-                counts = await asyncio.gather(*(consumers.count_connection(c, racer, 60) for c in clients))
+                counts = await asyncio.gather(*(consumers.count_connection(c, racer, f"chan-{i}", 60)
+                                                for i, c in enumerate(clients)))
             finally:
                 for each in clients:
                     await each.aclose()
             if sorted(counts) != [1, 2, 3, 4]:
-                raise CheckFailed(f"4 concurrent connects returned {counts}; expected 1, 2, 3 and 4 in some order. Reading "
-                                  "the count and writing it back (get, then set) is not atomic: two connections read the "
-                                  "same value, so a cap of 3 lets 4 in. redis.incr counts in one step.")
-            ctx.step(f"release_connection(redis, {user!r})")
-            left = await consumers.release_connection(client, user)
-            stored = await client.get(consumers.connections_key(user))
-            if left != 2 or str(stored) != "2":
-                raise CheckFailed(f"after one release, release_connection returned {left!r} and Redis holds {stored!r};"
-                                  " expected 2 (redis.decr).")
+                raise CheckFailed(f"4 concurrent connects returned {counts}; expected 1, 2, 3 and 4 in some order: "
+                                  "add and count in one MULTI/EXEC transaction (redis.pipeline(transaction=True)).")
         finally:
+            await client.delete(key, consumers.connections_key(racer))
+            await client.aclose()
+
+    ctx.run_async(scenario, timeout=SCENARIO)
+
+
+def check_user_rate_limit(ctx: Context) -> None:
+    ensure_django()
+    consumers = ctx.import_learner("consumers")
+    url = ctx.redis().url
+    user, racer = f"u-{uuid.uuid4().hex[:8]}", f"r-{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(url, decode_responses=True)
+        try:
+            ctx.step(f"allow_message(redis, {user!r}, rate=4, burst=3, now=500) x5")
+            got = [await consumers.allow_message(client, user, 4, 3, now=500.0) for _ in range(5)]
+            if got != [True, True, True, False, False]:
+                raise CheckFailed(f"allow_message with rate=4/s, burst=3, the clock standing still, returned {got}; "
+                                  "expected [True, True, True, False, False].")
+            ctx.step("a NEW client (another connection, another process) asks for the same user at now=500")
+            other = aioredis.Redis.from_url(url, decode_responses=True)
+            try:
+                fresh = await consumers.allow_message(other, user, 4, 3, now=500.0)
+            finally:
+                await other.aclose()
+            if fresh is not False:
+                raise CheckFailed("a second Redis client got a token for a user whose bucket is empty: the bucket "
+                                  "must live in Redis (rate_key(user_id)), not in the caller, so reconnecting does "
+                                  "not refill it.")
+            ctx.step("now=500.5: half a second at 4/s is 2 tokens")
+            got = [await consumers.allow_message(client, user, 4, 3, now=500.5) for _ in range(3)]
+            if got != [True, True, False]:
+                raise CheckFailed(f"0.5 s later (2 tokens at 4/s) allow_message x3 returned {got}; expected "
+                                  "[True, True, False].")
+            ttl = await client.ttl(consumers.rate_key(user))
+            if not 0 < ttl <= 60:
+                raise CheckFailed(f"the bucket's key has TTL {ttl}; EXPIRE it (ceil(burst / rate) + 1).")
+            ctx.step(f"20 messages of {racer!r} at the same moment on 20 clients (burst 10, clock still)")
+            clients = [aioredis.Redis.from_url(url, decode_responses=True) for _ in range(20)]
+            try:
+                answers = await asyncio.gather(*(consumers.allow_message(c, racer, 1, 10, now=700.0) for c in clients))
+            finally:
+                for each in clients:
+                    await each.aclose()
+            if sum(answers) != 10:
+                raise CheckFailed(f"20 concurrent messages against a bucket of 10 got {sum(answers)} tokens; expected "
+                                  "exactly 10. Reading the bucket and writing it back is a race between processes: "
+                                  "WATCH the key, MULTI, write, EXECUTE, and go round again on WatchError.")
+        finally:
+            await client.delete(consumers.rate_key(user), consumers.rate_key(racer))
             await client.aclose()
 
     ctx.run_async(scenario, timeout=SCENARIO)

@@ -54,8 +54,18 @@ class Cluster:
         return launchers.load(self.site.extras["lesson_dir"]).logs(self.site, lines)
 
 
-def cluster(ctx: Context) -> Cluster:
-    """Redis, two Daphnes with the learner's consumer, the balancer: once per grading process."""
+#: Every check's cluster: sockets go stale 6 s after their last heartbeat (one every 2 s), and
+#: each consumer looks at the store for lost notifications every second.
+ENV = {"WORKSHOP_WS_CONNECTION_TTL": "6", "WORKSHOP_WS_TAIL_CHECK": "1"}
+#: The overflow check's own cluster: a channel layer of capacity 4, so a burst overflows it on
+#: purpose, and limits out of the way of the burst.
+OVERFLOW_ENV = {**ENV, "WORKSHOP_LAYER_CAPACITY": "4", "WORKSHOP_WS_RATE": "10000", "WORKSHOP_WS_BURST": "10000",
+                "WORKSHOP_WS_MAX_CONNECTIONS": "100"}
+
+
+def cluster(ctx: Context, *, overflow: bool = False) -> Cluster:
+    """Redis, two Daphnes with the learner's consumer, the balancer: once per grading process
+    (``overflow``: a second cluster, on the same Redis, whose channel layer overflows easily)."""
 
     def factory():
         from django.conf import settings
@@ -65,15 +75,17 @@ def cluster(ctx: Context) -> Cluster:
         ensure_django()
         db.run(ensure_schema, SETTINGS, timeout=ctx.timeout(15))
         redis_url = ctx.redis().url
-        ctx.step("starting Redis, two Daphne processes and the round-robin balancer")
+        ctx.step("starting Redis, two Daphne processes and the round-robin balancer"
+                 + (" (channel layer capacity 4)" if overflow else ""))
         site = launchers.load(ctx.lesson_dir).launch(
             ctx.exercise_dir, Ports.free(*ctx.lesson.ports), backends=2, redis_url=redis_url,
-            db_path=str(settings.DATABASES["default"]["NAME"]), ready_timeout=ctx.timeout(20))
+            db_path=str(settings.DATABASES["default"]["NAME"]), ready_timeout=ctx.timeout(20),
+            extra_env=OVERFLOW_ENV if overflow else ENV)
         site.extras["lesson_dir"] = ctx.lesson_dir
         return site
 
     try:
-        site = ctx.resource("cluster", factory)
+        site = ctx.resource("cluster-overflow" if overflow else "cluster", factory)
     except RuntimeError as exc:
         raise CheckFailed(f"the cluster did not start: {exc}") from None
     return Cluster(site, ctx.timeout(RECV), ctx.timeout(HANDSHAKE))
@@ -198,3 +210,35 @@ def close_note(code) -> str:
         return (" (1011 is what Daphne sends when the application closes with a code it may not use: Daphne lets "
                 "applications close only with 1000 or 3000-4999, so close(code=1008) arrives as 1011)")
     return ""
+
+
+def redis_client(ctx: Context):
+    """An asyncio client of the cluster's Redis (``decode_responses``): the servers' shared state."""
+    import redis.asyncio as aioredis
+
+    return aioredis.Redis.from_url(ctx.redis().url, decode_responses=True)
+
+
+async def settles(read, wanted, wait: float, interval: float = 0.05):
+    """Poll ``await read()`` until it equals ``wanted`` or ``wait`` seconds pass; its last value."""
+    end = asyncio.get_running_loop().time() + wait
+    while True:
+        value = await read()
+        if value == wanted or asyncio.get_running_loop().time() > end:
+            return value
+        await asyncio.sleep(interval)
+
+
+async def frames_until(client, done, wait: float) -> list[dict]:
+    """Frames (JSON) until ``done(frames)`` is true or ``wait`` seconds pass; what arrived."""
+    frames: list[dict] = []
+    end = asyncio.get_running_loop().time() + wait
+    while not done(frames):
+        left = end - asyncio.get_running_loop().time()
+        if left <= 0:
+            break
+        try:
+            frames.append(json.loads(await asyncio.wait_for(client.recv(), left)))
+        except (asyncio.TimeoutError, TimeoutError):
+            break
+    return frames

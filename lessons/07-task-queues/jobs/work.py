@@ -1,11 +1,17 @@
 """The slow work itself: rendering one page of a report. Stands in for anything slow (a PDF, a
-video transcode, a big export, a call to a slow API)."""
+video transcode, a big export, a call to a slow API). Also what a request asks for: the form's
+fields and which engine runs the job."""
 
 from __future__ import annotations
 
 import time
 
 from django.conf import settings
+
+# The named channel Channels' worker process listens on (``runworker jobs-worker``): the view sends
+# to it, ``jobsite/asgi.py`` routes it to the learner's ``workers.ReportWorker``.
+WORKER_CHANNEL = "jobs-worker"
+ENGINES = ("celery", "channels")  # who runs a job: a Celery worker (the default) or Channels' worker
 
 
 class RenderError(Exception):
@@ -36,3 +42,12 @@ def parse_job_request(post) -> tuple[int, int | None]:
     if not fail_text.isdigit() or not 1 <= int(fail_text) <= steps:
         raise ValueError(f"fail_at must be empty or a page from 1 to {steps}, not {fail_text!r}")
     return steps, int(fail_text) - 1
+
+
+def parse_engine(request) -> str:
+    """Which engine runs the job: ``?engine=channels`` in the URL or the form's ``engine`` field;
+    ``"celery"`` when neither says. ValueError for any other name."""
+    engine = (request.GET.get("engine") or request.POST.get("engine") or ENGINES[0]).strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    return engine

@@ -1,10 +1,20 @@
 """The ASGI application, built for one exercise folder: ``application_for(exercise_dir)``.
 
-``workshop.asgi_server`` calls it with the folder from its command line (see ``launch.py``).
-``get_asgi_application()`` first (it runs ``django.setup()``), then the learner's
-``consumers.py``. The routing is scaffolding in this lesson (lesson 06 was about writing it):
+``workshop.asgi_server`` (Daphne) and ``workshop.channels_worker`` (Channels' ``runworker``) call it
+with the folder from their command line (see ``launch.py``): one application, three kinds of
+scope. ``get_asgi_application()`` first (it runs ``django.setup()``), then the learner's
+``consumers.py`` and ``workers.py``. The routing is scaffolding in this lesson (lesson 06 was
+about writing it)::
 
-    /ws/jobs/<job id>/  ->  consumers.JobConsumer
+    ProtocolTypeRouter({
+        "http": Django's views,                                    # served by Daphne
+        "websocket": /ws/jobs/<job id>/ -> consumers.JobConsumer,  # served by Daphne
+        "channel": ChannelNameRouter({"jobs-worker": workers.ReportWorker}),  # run by runworker
+    })
+
+Daphne never sees a ``channel`` scope; the worker process sees nothing else. A message sent to
+the channel ``jobs-worker`` (``channel_layer.send``) reaches whichever worker process receives
+from it first.
 
 behind ``AllowedHostsOriginValidator``. No session middleware: job ids are random and
 unguessable, which is this demo's only access control (a real site would also check that the
@@ -39,8 +49,10 @@ def application_for(exercise_dir: Path):
     django_asgi_app = get_asgi_application()
     settings.EXERCISE_DIR = exercise_dir  # jobs.views loads the learner's views.py from here
 
-    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
     from channels.security.websocket import AllowedHostsOriginValidator
+
+    from jobs.work import WORKER_CHANNEL
 
     try:
         consumers = learner.import_learner("consumers", exercise_dir)
@@ -50,4 +62,26 @@ def application_for(exercise_dir: Path):
         websocket_app = channels_support.refuse_websockets(problem)
     else:
         websocket_app = AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns(consumers)))
-    return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})
+    try:
+        workers = learner.import_learner("workers", exercise_dir)
+    except learner.LearnerCodeError as err:
+        problem = f"workers.py could not be loaded: {err}"
+        print(f"Lesson 07: {problem}", file=sys.stderr, flush=True)
+        worker_app = _refuse_worker_messages(problem)
+    else:
+        worker_app = workers.ReportWorker.as_asgi()
+    return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app,
+                               "channel": ChannelNameRouter({WORKER_CHANNEL: worker_app})})
+
+
+def _refuse_worker_messages(problem: str):
+    """A ``channel`` application that drops every message, saying why (the worker keeps running,
+    so its log shows the problem next to each job that did not run)."""
+
+    async def refused(scope, receive, send):
+        while True:
+            message = await receive()
+            print(f"Lesson 07: dropped {message.get('type')!r} for job {message.get('job')}: {problem}",
+                  file=sys.stderr, flush=True)
+
+    return refused

@@ -1,6 +1,7 @@
 // The room page (scaffolding). One WebSocket to /ws/chat/ through the load balancer; the session
 // cookie rides along with the handshake. It reconnects after a close with exponential backoff and
-// jitter, except when the server said "do not come back" (4401, 4409, 4429).
+// jitter, except when the server said "do not come back" (4401, 4409, 4429), and resumes from the
+// number of the last message it showed (?last_id=N, lesson 02's Last-Event-ID): nothing is missed.
 (function () {
   "use strict";
   const list = document.getElementById("messages");
@@ -11,6 +12,7 @@
                   4413: "message too big", 4429: "rate limited" };
   let socket = null;
   let attempt = 0;
+  let lastId = null;  // the seq of the last message shown (the server numbers every message)
 
   function problem(text) {
     const box = document.getElementById("problem");
@@ -35,7 +37,8 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/chat/");
+    const resume = lastId === null ? "" : "?last_id=" + lastId;
+    socket = new WebSocket(scheme + location.host + "/ws/chat/" + resume);
     document.body.dataset.state = "connecting";
     socket.addEventListener("open", function () {
       attempt = 0;
@@ -48,7 +51,13 @@
       if (data.type === "hello") {
         wsBackend.textContent = data.backend;
         document.body.dataset.backend = data.backend;
+        if (lastId === null && typeof data.last_id === "number") lastId = data.last_id;
       } else if (data.type === "message") {
+        if (typeof data.seq === "number") {
+          if (lastId !== null && data.seq <= lastId) return;  // seen already
+          lastId = data.seq;
+          document.body.dataset.lastId = String(lastId);
+        }
         show(data);
       } else if (data.type === "error") {
         const item = document.createElement("li");

@@ -10,8 +10,11 @@ which the lesson's ``launch.py`` fills in:
 * ``WORKSHOP_LAYER=memory``: use the in-memory channel layer instead, to watch cross-process
   broadcasts break.
 * ``WORKSHOP_ALLOWED_ORIGINS``: the page origins a WebSocket may come from (comma-separated).
-* ``WORKSHOP_WS_RATE`` / ``WORKSHOP_WS_BURST``: the per-connection token bucket (the benchmark
-  raises them).
+* ``WORKSHOP_WS_RATE`` / ``WORKSHOP_WS_BURST``: each user's token bucket (the benchmark raises them).
+* ``WORKSHOP_WS_CONNECTION_TTL``: seconds after which a socket nobody refreshed stops counting
+  (its process died); ``WORKSHOP_WS_TAIL_CHECK``: seconds between a consumer's looks at the store
+  for messages whose notification was lost; ``WORKSHOP_LAYER_CAPACITY``: the Redis layer's
+  ``capacity`` (the checks make it small on purpose, to overflow it).
 """
 
 import os
@@ -56,11 +59,15 @@ BACKEND_NAME = os.environ.get("WORKSHOP_BACKEND_NAME", "daphne")
 WS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get(
     "WORKSHOP_ALLOWED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",") if o.strip()]
 WS_MAX_MESSAGE = 2000                 # characters in one frame; Daphne's own cap is 1 MiB
-WS_RATE = float(os.environ.get("WORKSHOP_WS_RATE", "5"))     # tokens per second
+WS_RATE = float(os.environ.get("WORKSHOP_WS_RATE", "5"))     # tokens per second, per user (in Redis)
 WS_BURST = int(os.environ.get("WORKSHOP_WS_BURST", "10"))    # bucket size
 WS_MAX_STRIKES = 3                    # rate-limited messages before the connection is closed
 WS_MAX_CONNECTIONS_PER_USER = int(os.environ.get("WORKSHOP_WS_MAX_CONNECTIONS", "3"))
-WS_CONNECTION_TTL = 3600              # seconds; a crashed process's counts expire
+# A socket counts while its consumer refreshes it (every WS_HEARTBEAT s); one whose process died
+# stops being refreshed and stops counting WS_CONNECTION_TTL s later.
+WS_CONNECTION_TTL = float(os.environ.get("WORKSHOP_WS_CONNECTION_TTL", "30"))
+WS_HEARTBEAT = WS_CONNECTION_TTL / 3
+WS_TAIL_CHECK = float(os.environ.get("WORKSHOP_WS_TAIL_CHECK", "2"))  # seconds between looks at the store
 
 # -- the database: one SQLite file shared by every process ------------------------------------
 DATABASES = shared_sqlite("WORKSHOP_SCALE_DB", "workshop-08-db-", "scale.sqlite3")
@@ -69,6 +76,10 @@ DATABASES = shared_sqlite("WORKSHOP_SCALE_DB", "workshop-08-db-", "scale.sqlite3
 REDIS_URL = os.environ.get("WORKSHOP_REDIS_URL", "")
 if REDIS_URL and os.environ.get("WORKSHOP_LAYER", "redis") != "memory":
     CHANNEL_LAYERS = redis_channel_layer(REDIS_URL)
+    if os.environ.get("WORKSHOP_LAYER_CAPACITY"):
+        # channels_redis drops an event for a process whose queue already holds `capacity` (100 by
+        # default), and a consumer's buffer drops its oldest past it: at most once, silently.
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = int(os.environ["WORKSHOP_LAYER_CAPACITY"])
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
