@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
 import os
 import platform
@@ -43,10 +42,8 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 import uuid
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +51,8 @@ LESSON_DIR = REPO_ROOT / "lessons" / "06-django-channels"
 sys.path.insert(0, str(REPO_ROOT))
 
 from checker import launchers  # noqa: E402
-from checker.probes import daphne  # noqa: E402
+from checker.probes import chat_clients, daphne  # noqa: E402
+from checker.probes.chat_clients import Tally  # noqa: E402
 from workshop import launch  # noqa: E402
 from workshop.redis_server import RedisServer  # noqa: E402
 
@@ -116,28 +114,8 @@ def start_site(exercise_dir: Path, capacity: int | None) -> launch.Launch:
 
 
 def login(port: int, username: str) -> str:
-    """Log in through the chat's form, as a browser does; returns the ``sessionid`` cookie."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", "/login/")
-        answer = connection.getresponse()
-        page = answer.read().decode()
-        cookies = SimpleCookie()
-        for header in answer.headers.get_all("Set-Cookie") or []:
-            cookies.load(header)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode({"username": username, "next": f"/room/{ROOM}/", "csrfmiddlewaretoken": token})
-        connection.request("POST", "/login/", body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken'].value}"})
-        answer = connection.getresponse()
-        answer.read()
-        for header in answer.headers.get_all("Set-Cookie") or []:
-            cookies.load(header)
-        if answer.status != 302 or "sessionid" not in cookies:
-            raise RuntimeError(f"logging in as {username} on port {port} answered HTTP {answer.status}, no session")
-        return cookies["sessionid"].value
-    finally:
-        connection.close()
+    """Log in through the chat's form, as a browser does (checker/probes/chat_clients.py)."""
+    return chat_clients.login(port, username, extra={"next": f"/room/{ROOM}/"})
 
 
 def over_capacity(site: launch.Launch) -> tuple[int, int]:
@@ -162,14 +140,6 @@ class Load:
     def label(self) -> str:
         rate = f"1 msg/{self.interval:g} s" if self.interval >= 1 else f"every {self.interval * 1000:g} ms"
         return f"{self.clients} clients, {rate}, {self.seconds:g} s"
-
-
-@dataclass
-class Tally:
-    sent_at: dict = field(default_factory=dict)  # message key -> perf_counter() at send
-    arrivals: dict = field(default_factory=dict)  # message key -> {client index: perf_counter() at receipt}
-    duplicates: int = 0
-    last_arrival: float = 0.0
 
 
 async def open_client(index: int, port: int, cookie: str):
@@ -199,9 +169,7 @@ async def read(index: int, ws, run: str, tally: Tally) -> None:
         data = json.loads(text)
         key = data.get("text", "")
         if data.get("type") == "message" and key.startswith(run):
-            seen = tally.arrivals.setdefault(key, {})
-            tally.duplicates += index in seen
-            seen[index] = tally.last_arrival = time.perf_counter()
+            tally.arrived(index, key)
 
 
 async def send(index: int, ws, load: Load, run: str, tally: Tally, start: float) -> None:

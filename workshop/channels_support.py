@@ -63,20 +63,6 @@ def daphne_argv(application: str, port: int, host: str = "127.0.0.1", *, access_
     return argv + [application]
 
 
-def lesson_env(lesson_dir: Path, exercise_dir: Path, settings_module: str, base: dict | None = None) -> dict[str, str]:
-    """The environment of a lesson's server processes: the learner's folder first on PYTHONPATH,
-    then the lesson's scaffolding, then the repository, as you would set it by hand."""
-    env = dict(os.environ if base is None else base)
-    exercise_dir = Path(exercise_dir).resolve()
-    repo_root = Path(lesson_dir).resolve().parent.parent
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(exercise_dir), str(Path(lesson_dir).resolve()),
-                                                      str(repo_root), env.get("PYTHONPATH")]))
-    env["WORKSHOP_EXERCISE_DIR"] = str(exercise_dir)
-    env["DJANGO_SETTINGS_MODULE"] = settings_module
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 def ensure_django(settings_module: str) -> None:
     """``django.setup()`` with ``settings_module`` unless Django is already set up (or setting up).
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.http import JsonResponse
 
 from . import net
-from .learner import ENV_EXERCISE_DIR, describe_frame, learner_frame
+from .learner import describe_frame, learner_frame
 
 ERROR_HEADER = "X-Workshop-Error"
 
@@ -44,9 +44,11 @@ class LearnerErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exc):
-        import os
+        from django.conf import settings
 
-        exercise_dir = Path(os.environ[ENV_EXERCISE_DIR]) if os.environ.get(ENV_EXERCISE_DIR) else None
+        # The app factory (``application_for(exercise_dir)``) put the learner's folder in the settings.
+        exercise_dir = getattr(settings, "EXERCISE_DIR", None)
+        exercise_dir = Path(exercise_dir) if exercise_dir else None
         if isinstance(exc, NotImplementedError):
             summary = f"{_stub_name(exc, exercise_dir)} is not written yet (it raises NotImplementedError)"
             status = 501

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from .paths import relative
 
-ENV_EXERCISE_DIR = "WORKSHOP_EXERCISE_DIR"
 
 
 _import_lock = threading.RLock()  # request threads may ask for the module at the same moment
@@ -34,12 +33,7 @@ def activate(lesson_dir: Path, exercise_dir: Path) -> None:
         if folder in sys.path:
             sys.path.remove(folder)
         sys.path.insert(0, folder)
-    os.environ[ENV_EXERCISE_DIR] = str(Path(exercise_dir).resolve())
 
-
-def exercise_dir_from_env(default: Path) -> Path:
-    """The exercise folder chosen by ``checker serve``/the checker, else ``default``."""
-    return Path(os.environ.get(ENV_EXERCISE_DIR) or default)
 
 
 def learner_frame(tb, exercise_dir: Path):
