@@ -66,6 +66,10 @@ def main(args: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--quiet", action="store_true", help="no access log")
+    # Daphne pings each quiet socket every ping-interval s (checked every 2 s) and drops one whose
+    # pong has not come back within ping-timeout s; Daphne's defaults are 20 and 30.
+    parser.add_argument("--ping-interval", type=float, default=20.0)
+    parser.add_argument("--ping-timeout", type=float, default=30.0)
     options = parser.parse_args(args)
     prepare(options, quiet=options.quiet)
     # Twisted's reactor must be the asyncio one, installed before anything imports another reactor.
@@ -79,7 +83,8 @@ def main(args: list[str] | None = None) -> int:
 
     server = Server(application=application, endpoints=[f"tcp:port={options.port}:interface={options.host}"],
                     action_logger=None if options.quiet else AccessLogGenerator(sys.stdout),
-                    ready_callable=ready, verbosity=0 if options.quiet else 1)
+                    ready_callable=ready, verbosity=0 if options.quiet else 1,
+                    ping_interval=options.ping_interval, ping_timeout=options.ping_timeout)
     server.run()
     return 1 if server.abort_start else 0  # abort_start: the port could not be listened on
 

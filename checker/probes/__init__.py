@@ -15,6 +15,8 @@ its ``testing/`` helpers). Each speaks to a *real* server; none is a mock.
 | ``cluster`` | Daphne / Celery / uWSGI processes started from a lesson's launcher, waited for, stopped |
 | ``daphne`` | Daphne processes of a Channels lesson (``workshop.asgi_server``), started side by side, logs readable |
 | ``communicator`` | Channels' ``WebsocketCommunicator`` with Origin/Host/session headers; handshake outcomes |
+| ``celery_worker`` | a Celery worker process (``workshop.celery_worker``), ready when its log says so |
+| ``channels_worker`` | Channels' ``runworker`` process (``workshop.channels_worker``) for named channels, ready when its log says so |
 
 Probes take explicit timeouts; checks pass ``ctx.timeout(seconds)`` so the scale reaches them.
 """

@@ -35,15 +35,16 @@ from workshop.launch import Service, start_all
 
 def service(name: str, port: int, *, lesson_dir: Path, exercise_dir: Path, settings: str, factory: str,
             env: dict | None = None, host: str = net.LOOPBACK, access_log: bool = True,
-            log_path: Path | None = None, timeout: float = 20.0) -> Service:
+            log_path: Path | None = None, timeout: float = 20.0, extra: list[str] | None = None) -> Service:
     """A Daphne ``Service`` (not started yet) serving ``factory(exercise_dir)`` on ``host:port``.
 
     ``env`` is added to this process's environment (a lesson's settings read e.g. a Redis URL
     from it); ``timeout`` bounds the start-up (a check passes ``ctx.timeout(...)``); ``log_path``
-    keeps the log in a file of the caller's (default: a temporary file).
+    keeps the log in a file of the caller's (default: a temporary file); ``extra`` adds options
+    of ``workshop.asgi_server`` (``["--ping-interval", "1"]``).
     """
     argv = asgi_server.argv(Path(lesson_dir).resolve(), Path(exercise_dir).resolve(), settings, factory, port, host,
-                            access_log=access_log)
+                            access_log=access_log, extra=extra)
     merged = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return Service(name, argv, port, host=host, env=merged, cwd=str(Path(lesson_dir).resolve()),
                    log_path=log_path, ready_timeout=timeout, ready_line=re.escape(asgi_server.READY_LINE))

@@ -52,6 +52,10 @@ TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Sessions live in the shared database: a cookie set by one backend is valid on all of them.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Behind nginx terminating TLS, every request reaches Daphne as plain HTTP; nginx says which scheme
+# the browser used (proxy.conf: X-Forwarded-Proto). Trust that header ONLY because the Daphnes
+# listen on 127.0.0.1 behind the proxy: a client reaching Daphne directly could send it too.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 BACKEND_NAME = os.environ.get("WORKSHOP_BACKEND_NAME", "daphne")
 
