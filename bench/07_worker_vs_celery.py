@@ -66,12 +66,12 @@ def main() -> int:
     print(f"lesson 07 Celery worker vs Channels' worker · {platform.python_implementation()} "
           f"{platform.python_version()} · {args.jobs} jobs per engine × {args.steps} pages × {args.step_seconds} s")
     print(f"  Redis + Celery worker (solo) + runworker + Daphne ready in {startup:.2f} s")
+    print(f"  median / p95         {'POST (202)':>22}  {'POST -> first page event':>26}  {'POST -> done':>22}  unseen")
     for engine in ENGINES:
         row = results[engine]
-        print(f"  {engine:8}  POST: median {ms(row['post'])}, p95 {ms(row['post'], .95)} · "
-              f"POST -> first page's event: median {ms(row['first'])}, p95 {ms(row['first'], .95)} · "
-              f"POST -> done: median {ms(row['done'])}, p95 {ms(row['done'], .95)} "
-              f"(pages alone {pages:.0f} ms; {row['missing']} job(s) not seen to the end)")
+        cells = [f"{ms(row[k])} / {ms(row[k], .95)}" for k in ("post", "first", "done")]
+        print(f"  {engine:19}  {cells[0]:>22}  {cells[1]:>26}  {cells[2]:>22}  {row['missing']}")
+    print(f"  (the pages alone take {pages:.0f} ms; 'unseen': jobs not watched to the end within {LIMIT:g} s)")
     return 0
 
 

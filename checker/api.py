@@ -143,9 +143,10 @@ class Context:
             self._resources["browser"] = browser
         return self._resources["browser"]
 
-    def new_page(self):
-        """A fresh page in a fresh browser context, closed when the check ends."""
-        context = self.browser().new_context()
+    def new_page(self, **context_options):
+        """A fresh page in a fresh browser context, closed when the check ends (``context_options``
+        go to Playwright's ``new_context``, e.g. ``ignore_https_errors=True`` for a self-signed certificate)."""
+        context = self.browser().new_context(**context_options)
         assert self._check_stack is not None, "new_page() is only available inside a check"
         self._check_stack.callback(context.close)
         page = context.new_page()

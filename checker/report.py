@@ -35,12 +35,14 @@ def _indent(text: str, prefix: str = "      ") -> str:
 
 
 def first_sentence(message: str) -> str:
-    """The first line of ``message``, cut after its first sentence: one line in the summary."""
+    """The first line of ``message``, cut after its first sentence: one line in the summary.
+
+    Only a full stop ends a sentence here: "returned X; expected Y" keeps its second half,
+    which is the part that says what to do.
+    """
     line = message.strip().splitlines()[0] if message.strip() else ""
-    for end in (". ", "; "):
-        if end in line:
-            line = line[: line.index(end) + 1]
-            break
+    if ". " in line:
+        line = line[: line.index(". ") + 1]
     return line if len(line) <= 160 else line[:157] + "..."
 
 

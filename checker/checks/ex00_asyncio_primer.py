@@ -195,6 +195,12 @@ def check_first_done(ctx: Context) -> None:
             got = await first_done(jobs)
         except LookupError:
             got = "raised"
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # the probe itself is being stopped: let it stop
+                raise
+            raise CheckFailed("first_done raised CancelledError although nobody cancelled it: awaiting a task you "
+                              "cancelled raises its CancelledError in *your* code. Collect it instead: "
+                              "asyncio.gather(*pending, return_exceptions=True).") from None
         return got, sorted(log)
 
     async def race(result):
@@ -211,9 +217,10 @@ def check_first_done(ctx: Context) -> None:
         raise CheckFailed(f"first_done returned {got!r}; expected 'won', the result of the job that finished first.")
     if log_at_return != expected:
         missing = sorted(set(expected) - set(log_at_return))
-        raise CheckFailed(f"when first_done returned, these had not happened: {', '.join(missing)}. Cancel every "
-                          "pending task, then await them (asyncio.gather(*pending, return_exceptions=True)) so their "
-                          "clean-up has finished.")
+        raise CheckFailed(f"when first_done returned, these had not happened yet: {', '.join(missing)}. "
+                          "task.cancel() only *asks*: the CancelledError reaches the task at its next turn. Cancel "
+                          "every pending task, then await them (asyncio.gather(*pending, return_exceptions=True)) so "
+                          "their clean-up has finished.")
     ctx.step("first_done(never, a job that raises LookupError, never)")
     got, log_at_return = ctx.run_async(race, LookupError("first"), timeout=SLOW)
     if got != "raised":

@@ -28,13 +28,14 @@ def run(argv: list[str]) -> int:
     parser.add_argument("exercise", metavar="NN")
     parser.add_argument("file", nargs="?", help="one of the exercise's files (default: all of them)")
     parser.add_argument("--yes", action="store_true", help="do not ask")
+    parser.add_argument("--target", help=cli.TARGET_HELP)
     args = parser.parse_args(argv)
     lesson = cli.select(catalog.load(), [args.exercise])[0]
     names = [args.file] if args.file else list(lesson.files)
     unknown = [n for n in names if n not in lesson.files]
     if unknown:
         raise cli.UsageError(f"{unknown[0]} is not a file of exercise {lesson.id}; its files: {', '.join(lesson.files)}")
-    folder = lesson.exercise_dir(paths.EXERCISES)
+    folder = lesson.exercise_dir(cli.target_folder(args.target))
     if not args.yes:
         if not sys.stdin.isatty():
             raise cli.UsageError("reset asks before it overwrites your work: run it in a terminal, or add --yes.")
@@ -53,5 +54,5 @@ def run(argv: list[str]) -> int:
             backup.mkdir(parents=True, exist_ok=True)
             shutil.copy2(folder / name, backup / name)
         (folder / name).write_bytes(original)
-        print(f"reset {relative}" + (f" (your version: {cli.label(backup / name)})" if (backup / name).exists() else ""))
+        print(f"reset {cli.label(folder / name)}" + (f" (your version: {cli.label(backup / name)})" if (backup / name).exists() else ""))
     return 0

@@ -53,5 +53,5 @@ def _loop(lesson, target, folder, style, args) -> None:
             print(report.exercise_block(result, cli.label(target), style))
             done = "All checks pass: on to the next lesson!\n" if result.status is Status.PASS else ""
             print(f"\n{done}Watching {cli.label(folder)}/ for saves. Ctrl-C to stop.", flush=True)
-            seen = snapshot(folder, lesson.files)
+            # `seen` is the files as graded: a save made while grading ran is graded on the next look
         time.sleep(args.interval)

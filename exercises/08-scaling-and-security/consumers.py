@@ -167,8 +167,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError('ChatConsumer.tail_check')
 
     async def fetch_after(self, seq: int) -> list[dict]:
-        """The cursor's view of the store: ``await history.after(get_redis(), ROOM, seq)``."""
-        return await history.after(get_redis(), ROOM, seq)
+        """Given: the cursor's view of the store, ``await history.after(get_redis(), ROOM, seq)``.
+
+        The store keeps the last ``history.KEEP`` messages. A connection further behind than that
+        would wait for ever for messages that were trimmed: skip them (move ``cursor.last``).
+        """
+        found = await history.after(get_redis(), ROOM, seq)
+        if found and found[0]["seq"] > seq + 1:  # numbers are stored atomically: a hole here was trimmed
+            self.cursor.last = max(self.cursor.last, found[0]["seq"] - 1)
+        return found
 
     async def heartbeat(self):
         """Refresh this socket in the user's set: ``count_connection`` again, same arguments."""

@@ -120,6 +120,12 @@ def check_browser_long_poll(ctx: Context) -> None:
     ctx.step("waiting for the page's next long poll: a duplicate would show up now")
     ctx.wait_until(lambda: stats.as_dict()["waiting_now"] >= 1, 1)
     _expect_items(_shown(page), [1, 2, 3])
+    with stats.lock:
+        timeouts = list(stats.timeouts)
+    if any(t is None for t in timeouts):
+        raise CheckFailed("the page's long polls did not send &timeout=: the server then waits its own default, "
+                          "which the page cannot know. Send the timeoutS it was given, so both sides agree on "
+                          "how long a request may wait.")
     empty = stats.empty_answers(LONG)
     if empty:
         raise CheckFailed(f"{empty} of the page's long polls came back empty within seconds: each should wait at "

@@ -3,9 +3,10 @@ chat through the balancer (the page reports its backend in ``document.body.datas
 
 from __future__ import annotations
 
+import contextlib
 import json
-import socket
 import threading
+import urllib.request
 
 from checker.api import CheckFailed, Context
 from checker.probes import page as page_probe
@@ -51,12 +52,13 @@ def check_browser_two_backends(ctx: Context) -> None:
     pages = [open_page(next(names)) + (None,)]
     first_backend = pages[0][1]
     for _ in range(3):
-        # Round-robin counts TCP connections, not pages: each page makes two (its keep-alive HTTP
-        # connection and its WebSocket), so with two backends every page's socket would land on
-        # the same one. One extra connection moves the turn on, as other visitors would.
-        ctx.step("one extra TCP connection to the balancer (another visitor, as far as round-robin knows)")
-        with socket.create_connection(("127.0.0.1", cluster.port), timeout=cluster.handshake):
-            pass
+        # Round-robin counts requests (nginx) or TCP connections (the TCP balancer), not pages: every
+        # page makes the same number of each, so with two backends every page's socket would land on
+        # the same one. One extra request on its own connection moves either turn on, as another
+        # visitor would.
+        ctx.step("one extra request to the front (another visitor, as far as round-robin knows)")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(cluster.url, timeout=cluster.handshake).close()
         name = next(names)
         page, backend = open_page(name)
         if backend != first_backend:

@@ -63,25 +63,35 @@ OVERFLOW_ENV = {**ENV, "WORKSHOP_LAYER_CAPACITY": "4", "WORKSHOP_WS_RATE": "1000
                 "WORKSHOP_WS_MAX_CONNECTIONS": "100"}
 
 
+def database(ctx: Context) -> str:
+    """This grading process's SQLite file, its tables made: every Daphne of the checks shares it."""
+    from django.conf import settings
+
+    from workshop.channels_support import ensure_schema
+
+    ensure_django()
+    db.run(ensure_schema, SETTINGS, timeout=ctx.timeout(15))
+    return str(settings.DATABASES["default"]["NAME"])
+
+
 def cluster(ctx: Context, *, overflow: bool = False) -> Cluster:
     """Redis, two Daphnes with the learner's consumer, the balancer: once per grading process
     (``overflow``: a second cluster, on the same Redis, whose channel layer overflows easily)."""
 
     def factory():
-        from django.conf import settings
-
-        from workshop.channels_support import ensure_schema
-
-        ensure_django()
-        db.run(ensure_schema, SETTINGS, timeout=ctx.timeout(15))
         redis_url = ctx.redis().url
-        ctx.step("starting Redis, two Daphne processes and the round-robin balancer"
+        ctx.step("starting Redis, two Daphne processes and the front (nginx, or the TCP balancer without it)"
                  + (" (channel layer capacity 4)" if overflow else ""))
-        site = launchers.load(ctx.lesson_dir).launch(
+        launcher = launchers.load(ctx.lesson_dir)
+        # The front runs the reference proxy.conf; the learner's is graded on a front of its own
+        # (proxy.py), on these ports, whose origins the Daphnes must allow from the start.
+        learner_ports = Ports.free("http", "https")
+        site = launcher.launch(
             ctx.exercise_dir, Ports.free(*ctx.lesson.ports), backends=2, redis_url=redis_url,
-            db_path=str(settings.DATABASES["default"]["NAME"]), ready_timeout=ctx.timeout(20),
-            extra_env=OVERFLOW_ENV if overflow else ENV)
-        site.extras["lesson_dir"] = ctx.lesson_dir
+            db_path=database(ctx), ready_timeout=ctx.timeout(20),
+            extra_env=OVERFLOW_ENV if overflow else ENV, proxy_conf=launcher.reference_proxy(),
+            extra_origins=[learner_ports.url("http"), learner_ports.url("https", "https")])
+        site.extras.update(lesson_dir=ctx.lesson_dir, learner_ports=learner_ports)
         return site
 
     try:

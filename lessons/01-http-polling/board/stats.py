@@ -15,6 +15,7 @@ class PollStats:
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[tuple[float, str, str]] = field(default_factory=list)  # (time, path, after)
     answers: list[tuple[str, str, object]] = field(default_factory=list)  # (path, after, cursor answered)
+    timeouts: list[str | None] = field(default_factory=list)  # ?timeout= of each long poll (None: not sent)
     in_flight: int = 0
     peak_in_flight: int = 0
 
@@ -42,6 +43,7 @@ class PollStats:
         with self.lock:
             self.requests.clear()
             self.answers.clear()
+            self.timeouts.clear()
             self.peak_in_flight = self.in_flight
 
     def as_dict(self) -> dict:
@@ -68,6 +70,8 @@ class PollStatsMiddleware:
             return self.get_response(request)
         with stats.lock:
             stats.requests.append((time.monotonic(), request.path, request.GET.get("after", "")))
+            if request.path == POLL_PATHS[1]:
+                stats.timeouts.append(request.GET.get("timeout"))
             stats.in_flight += 1
             stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
         try:
