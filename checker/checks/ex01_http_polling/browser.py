@@ -101,6 +101,18 @@ def check_browser_short_poll(ctx: Context) -> None:
     if cursors and cursors[-1] != "5":
         raise CheckFailed(f"the last short polls asked for ?after={cursors[-1]!r}; after seeing message 5 the "
                           "client should send ?after=5 (the cursor from the last answer).")
+    ctx.step("slowing each answer down to 0.5 s (the page polls every 0.15 s): does it wait for each answer?")
+    with stats.lock:
+        stats.slow_down, stats.peak_in_flight, polls = 0.5, stats.in_flight, stats.count(SHORT)
+    try:
+        ctx.wait_until(lambda: stats.count(SHORT) >= polls + 3, 4)
+    finally:
+        stats.slow_down = 0.0
+    overlapping = stats.as_dict()["peak_waiting"]
+    if overlapping > 1:
+        raise CheckFailed(f"with slow answers the page had {overlapping} short polls open at once: it asks on a "
+                          "timer whether or not the previous answer has arrived (setInterval?), so slow answers "
+                          "pile up. Schedule the next request with setTimeout once an answer has been handled.")
 
 
 def check_browser_long_poll(ctx: Context) -> None:

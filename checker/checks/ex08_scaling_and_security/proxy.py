@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import json
+import re
 import shutil
 import ssl
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -98,6 +101,37 @@ def refusal(exc: BaseException) -> str:
     return f"HTTP {status} {reason} instead of 101."
 
 
+def sign_in(base: str, name: str, wait: float, context=None) -> str:
+    """Sign in through the front as a browser would (the page, its CSRF cookie and token, a POST with
+    an Origin header); '' when it worked, else what went wrong."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                         urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(base + "/", timeout=wait) as response:
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode("utf-8", "replace"))
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1) if token else "", "username": name})
+        request = urllib.request.Request(base + "/login/", data=form.encode(), headers={"Origin": base,
+                                                                                      "Referer": base + "/"})
+        with opener.open(request, timeout=wait) as response:
+            return "" if "signed in as" in response.read().decode("utf-8", "replace") else "the page after it is not signed in"
+    except urllib.error.HTTPError as err:
+        return f"HTTP {err.code}"
+    except OSError as err:
+        return f"no answer ({err})"
+
+
+def django_says(cluster: support.Cluster) -> str:
+    """Django's own words about a refused request (DisallowedHost, CSRF), from the Daphnes' logs."""
+    lines = [line.split(" WARNING ", 1)[-1].split(" ERROR ", 1)[-1] for line in cluster.logs(60).splitlines()
+             if "Invalid HTTP_HOST" in line or "Forbidden (" in line]
+    return f"\nDjango logged: {lines[-1][:240]}" if lines else ""
+
+
+SIGN_IN_ADVICE = ("Behind nginx, Django's CSRF check compares the form's Origin with the scheme and host it "
+                  "believes it serves: proxy.conf must pass the browser's Host with its port ($http_host) and its "
+                  "scheme (X-Forwarded-Proto $scheme).")
+
+
 async def handshake(url: str, *, origin: str | None, session: str, wait: float, context=None):
     """A signed-in handshake and its hello frame: (client, hello)."""
     client = await ws.connect(url, timeout=wait, origin=origin, cookie=f"sessionid={session}", ssl=context)
@@ -151,6 +185,11 @@ def check_proxy_upgrade(ctx: Context) -> None:
     if "Lesson 08" not in page:
         raise CheckFailed(f"the page through your nginx is not the lesson's page: {page[:150]!r}")
     (ivy,) = support.users("ivy")
+    ctx.step(f"signing in through your nginx (GET {front.url}/, POST /login/ with the CSRF token)")
+    problem = sign_in(front.url, ivy, cluster.handshake)
+    if problem:
+        raise CheckFailed(f"signing in through your nginx failed: {problem}. {SIGN_IN_ADVICE}"
+                          f"{django_says(cluster)}{nginx_says(front, '/login/')}")
     session = support.cookie(ivy)
 
     async def scenario():
@@ -179,6 +218,11 @@ def check_proxy_tls(ctx: Context) -> None:
     url = f"wss://127.0.0.1:{ports['https']}/ws/chat/"
     (tia,) = support.users("tia")
     session = support.cookie(tia)
+    ctx.step(f"signing in on {own} (TLS ends at nginx: Daphne sees http://)")
+    problem = sign_in(own, tia, cluster.handshake, trust)
+    if problem:
+        raise CheckFailed(f"signing in over https:// failed: {problem}. {SIGN_IN_ADVICE}"
+                          f"{django_says(cluster)}{nginx_says(front, '/login/')}")
     others = [ports.url("https"), ports.url("http", "https"), "https://127.0.0.1.evil.example"]
 
     async def scenario():

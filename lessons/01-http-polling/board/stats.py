@@ -18,6 +18,7 @@ class PollStats:
     timeouts: list[str | None] = field(default_factory=list)  # ?timeout= of each long poll (None: not sent)
     in_flight: int = 0
     peak_in_flight: int = 0
+    slow_down: float = 0.0  # seconds each short poll is held before it is answered (the checker sets it)
 
     def count(self, path: str | None = None) -> int:
         with self.lock:
@@ -44,6 +45,7 @@ class PollStats:
             self.requests.clear()
             self.answers.clear()
             self.timeouts.clear()
+            self.slow_down = 0.0
             self.peak_in_flight = self.in_flight
 
     def as_dict(self) -> dict:
@@ -74,7 +76,9 @@ class PollStatsMiddleware:
                 stats.timeouts.append(request.GET.get("timeout"))
             stats.in_flight += 1
             stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+            slow_down = stats.slow_down if request.path == POLL_PATHS[0] else 0.0
         try:
+            time.sleep(slow_down)  # a slow network or a busy server, for the checker's setInterval test
             response = self.get_response(request)
         finally:
             with stats.lock:
