@@ -62,6 +62,18 @@ def _uwsgi_line() -> None:
         _line(True, "uWSGI (optional, lesson 04)", f"{binary} with internal routing (PCRE), gevent installed")
 
 
+def _nginx_line() -> None:
+    """Lesson 08's front: a real nginx, run as the learner. Optional: never blocks "ready"."""
+    from workshop import nginx
+
+    binary = nginx.find_nginx()
+    if binary is None:
+        _line(False, "nginx (optional, lesson 08's deployment checks)", nginx.install_instructions().replace("\n", " "))
+    else:
+        _line(True, "nginx (optional, lesson 08's deployment checks)",
+              f"{binary} (nginx {nginx.version(binary)}), run as you from a temporary folder")
+
+
 def run() -> int:
     print("Checking this machine for the WebSocket workshop ...")
     good = _line(sys.version_info >= (3, 11), "Python", sys.version.split()[0] +
@@ -101,6 +113,7 @@ def run() -> int:
             _line(False, "Browser", f"{chromium} did not start headless: {str(err).splitlines()[0]}")
     _uwsgi_line()
     _node_line()
+    _nginx_line()
     port_ok = net.port_is_free(8000)
     _line(port_ok, "Port 8000", "free for `python -m checker serve`" if port_ok else
           "in use: pass --port 8001 to `python -m checker serve`")
