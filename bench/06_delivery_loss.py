@@ -75,15 +75,15 @@ CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = {capacity}
 
 
 def lesson_capacity() -> int:
-    """The capacity the lesson's settings give the Redis layer (channels_redis's default unless set)."""
-    import inspect
+    """The capacity the lesson's settings give the Redis layer (``CHANNEL_CAPACITY`` in
+    chatsite/settings.py, read without importing it: importing settings has side effects)."""
+    import ast
 
-    from channels_redis.core import RedisChannelLayer
-
-    from workshop.channels_support import redis_channel_layer
-
-    default = inspect.signature(RedisChannelLayer.__init__).parameters["capacity"].default
-    return redis_channel_layer("redis://127.0.0.1:1/0")["default"]["CONFIG"].get("capacity", default)
+    tree = ast.parse((LESSON_DIR / "chatsite" / "settings.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "CHANNEL_CAPACITY" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError("CHANNEL_CAPACITY is not set in chatsite/settings.py")
 
 
 def start_site(exercise_dir: Path, capacity: int | None) -> launch.Launch:

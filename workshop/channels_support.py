@@ -14,9 +14,14 @@ import tempfile
 from pathlib import Path
 
 
-def redis_channel_layer(url: str) -> dict:
-    """``CHANNEL_LAYERS`` for ``channels_redis.core.RedisChannelLayer`` on ``url``."""
-    return {
+def redis_channel_layer(url: str, capacity: int | None = None) -> dict:
+    """``CHANNEL_LAYERS`` for ``channels_redis.core.RedisChannelLayer`` on ``url``.
+
+    ``capacity``: how many events may wait per queue before ``group_send`` drops new ones
+    (channels_redis's default, 100, when None). Lesson 06 sets 1000 (its README's section 11
+    measured why).
+    """
+    layer = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [{
@@ -31,6 +36,9 @@ def redis_channel_layer(url: str) -> dict:
             }]},
         }
     }
+    if capacity is not None:
+        layer["default"]["CONFIG"]["capacity"] = capacity
+    return layer
 
 
 def shared_sqlite(env_var: str, prefix: str, filename: str) -> dict:

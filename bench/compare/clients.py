@@ -101,12 +101,30 @@ async def http(port: int, method: str, path: str, *, body: bytes = b"", headers:
     for line in header_lines:
         name, _, value = line.partition(":")
         found.setdefault(name.strip().lower(), []).append(value.strip())
-    return int(status_line.split()[1]), {k: "; ".join(v) for k, v in found.items()}, payload
+    return int(status_line.split()[1]), {k: "\n".join(v) for k, v in found.items()}, payload
 
 
 def _cookie(headers: dict) -> str:
-    """``name=value`` of the first Set-Cookie header."""
-    return headers["set-cookie"].split(";")[0]
+    """The ``name=value`` pairs of every Set-Cookie header, as a Cookie header."""
+    return "; ".join(line.split(";")[0] for line in headers.get("set-cookie", "").split("\n") if line)
+
+
+async def _newsroom_login(port: int, wire: Wire) -> tuple[str, str]:
+    """Lesson 05's login, as a browser does it: the form on / (a CSRF cookie and token), then POST
+    /login. Returns (the Cookie header, the CSRF token for later POSTs)."""
+    import re
+    import urllib.parse
+
+    wire.requests += 2
+    _, headers, page = await http(port, "GET", "/")
+    csrf_cookie = _cookie(headers)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+    form = urllib.parse.urlencode({"name": "bench", "next": "/room/lobby/", "csrfmiddlewaretoken": token}).encode()
+    _, headers, _ = await http(port, "POST", "/login", body=form, headers={
+        "Cookie": csrf_cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    if "set-cookie" not in headers:
+        raise ConnectionError("lesson 05's POST /login set no cookie")
+    return f"{csrf_cookie}; {_cookie(headers)}", token
 
 
 # -- polling (lesson 01's board) ---------------------------------------------------------------
@@ -266,9 +284,7 @@ async def make(kind: str, info: dict, wire: Wire, tally) -> Transport:
                                    headers={"Content-Type": "application/json"})
         return WebSocket(wire, tally, fixed(info["url"]), ready=True, cookie=_cookie(headers))
     if kind == "sidecar":  # lesson 05: log in on Django, a token per socket, then the sidecar
-        wire.requests += 1
-        _, headers, _ = await http(info["port"], "GET", "/login?name=bench&next=/room/lobby/")
-        cookie = _cookie(headers)
+        cookie, csrf = await _newsroom_login(info["port"], wire)
 
         async def url(index: int) -> str:
             wire.requests += 1
@@ -278,7 +294,7 @@ async def make(kind: str, info: dict, wire: Wire, tally) -> Transport:
         async def post(text: str) -> None:  # Django stores the message, then publishes it on Redis
             wire.requests += 1
             await http(info["port"], "POST", "/room/lobby/messages", body=f"text={text}".encode(),
-                       headers={"Cookie": cookie, "Accept": "application/json",
+                       headers={"Cookie": cookie, "Accept": "application/json", "X-CSRFToken": csrf,
                                 "Content-Type": "application/x-www-form-urlencoded"})
         return WebSocket(wire, tally, url, ready=True, origin=info["origin"], post=post)
     raise ValueError(f"no transport called {kind!r}")

@@ -34,6 +34,10 @@ def run(argv: list[str]) -> int:
         print(f"Hints for {lesson.id} start from the first rung again.")
         return 0
     last = cli.load_results(target).get(lesson.id, {})
+    if not args.check and last.get("status") == "pass":
+        print(f"Exercise {lesson.id} passes: no hint needed. `python -m checker solution {lesson.id}` shows the "
+              "reference beside your code (--check NAME still climbs a check's ladder).")
+        return 0
     name = args.check or next(iter(last.get("failing", [])), None)
     if args.check and name not in {c.name for c in lesson.checks}:
         raise cli.UsageError(f"lesson {lesson.id} has no check {args.check!r}; its checks: "

@@ -1,31 +1,33 @@
 """Lesson 05, the sidecar: an asyncio WebSocket server that pushes what Django publishes.
 
 ``newsroom/sidecar_server.py`` (scaffolding) serves ``handler`` with
-``websockets.asyncio.server.serve``: one ``handler(websocket)`` call per connection, running until
-the handler returns. It also gives Django's signing the shared SECRET_KEY.
+``websockets.asyncio.server.serve``: one ``handler(websocket, hub)`` call per connection, running
+until the handler returns. It gives Django's signing this run's key, and opens the ``hub``
+(``newsroom/hub.py``): the process's one Redis pub/sub connection, shared by every socket, which
+calls your ``dispatch`` for each published message.
 
-Suggested order (grade after each): ``verify_token``, ``check_origin``, then ``forward_messages``,
-``until_client_leaves`` and ``handler``. What you will need is imported below.
-Try it by hand: ``python -m checker serve 05 --target solutions`` runs the reference; yours without
-``--target``.
+Suggested order (grade after each): ``verify_token``, ``check_origin``, ``spend_nonce``, then
+``join``, ``leave``, ``dispatch``, ``until_client_leaves`` and ``handler``. What you will need is
+imported below. Try it by hand: ``python -m checker serve 05 --target solutions`` runs the
+reference; yours without ``--target``.
 """
 
 from __future__ import annotations
 
-import asyncio  # noqa: F401 - you will need these
-import contextlib  # noqa: F401
+import contextlib  # noqa: F401 - you will need these
 import json  # noqa: F401
 
-import redis.asyncio as aioredis  # noqa: F401
 from django.core import signing  # noqa: F401
+from websockets.asyncio.server import broadcast  # noqa: F401
 from websockets.exceptions import ConnectionClosed  # noqa: F401
 
-from newsroom.protocol import (CLOSE_FORBIDDEN, CLOSE_REDIS_GONE, CLOSE_UNAUTHORIZED, TOKEN_MAX_AGE,  # noqa: F401
-                               TOKEN_SALT, InvalidToken, allowed_origins, channel_for, parse_ws_path, redis_url)
+from newsroom.protocol import (CLOSE_FORBIDDEN, CLOSE_TOKEN_USED, CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED,  # noqa: F401
+                               SLOW_CLIENT_LIMIT, TOKEN_MAX_AGE, TOKEN_SALT, InvalidToken, Ticket, allowed_origins,
+                               channel_for, nonce_key, parse_ws_path)
 
 
-def verify_token(token: str, room: str, max_age: float = TOKEN_MAX_AGE) -> str:
-    """The user name inside a valid token for ``room``; raise ``InvalidToken("why")`` otherwise.
+def verify_token(token: str, room: str, max_age: float = TOKEN_MAX_AGE) -> Ticket:
+    """``Ticket(user, nonce)`` from a valid token for ``room``; raise ``InvalidToken("why")`` otherwise.
 
     ``signing.loads(token, salt=TOKEN_SALT, max_age=max_age)`` checks the signature with
     SECRET_KEY and the age of the timestamp, and returns the dict that ``make_token`` signed. It
@@ -34,11 +36,12 @@ def verify_token(token: str, room: str, max_age: float = TOKEN_MAX_AGE) -> str:
     signed with another key or salt, or not a token at all.
 
     Refuse, with ``InvalidToken`` and a reason the client will see as the close reason:
-    an expired token, a bad signature, a payload that is not a dict with a str ``"user"``, and a
-    token for another room (a token for #lobby must not open #python).
+    an expired token, a bad signature, a payload that is not a dict with a str ``"user"`` and a
+    str ``"nonce"`` (the nonce is what makes a token single-use: see ``spend_nonce``), and a token
+    for another room (a token for #lobby must not open #python).
     """
     # TODO: signing.loads(...) inside try/except; translate its exceptions into InvalidToken
-    # TODO: check the payload and its "room"; return payload["user"]
+    # TODO: check the payload (user, nonce) and its "room"; return Ticket(user, nonce)
     raise NotImplementedError("verify_token")
 
 
@@ -55,19 +58,58 @@ def check_origin(origin: str | None, allowed: frozenset[str]) -> bool:
     raise NotImplementedError("check_origin")
 
 
-async def forward_messages(pubsub, websocket) -> None:
-    """Send each message published on the subscribed channel to the client, as a text frame.
+async def spend_nonce(client, nonce: str) -> bool:
+    """True the first time a token's nonce is spent, False ever after (within the token's lifetime).
 
-    ``pubsub`` is a ``redis.asyncio`` PubSub already subscribed to the room's channel, made from a
-    client with ``decode_responses=True``. ``async for message in pubsub.listen():`` yields dicts:
-    ``{"type": "subscribe", ...}`` confirmations, then ``{"type": "message", "channel": "room:lobby",
-    "data": "<the JSON text Django published>"}``. Forward ``data`` of the "message" ones unchanged
-    with ``await websocket.send(...)`` (a str makes a text frame; bytes would make a binary frame,
-    which the page cannot parse). ``send`` waits when the client reads slowly: that is backpressure,
-    and it only slows this one connection's loop.
+    A signature proves Django made the token; it does not stop it from being used again. Without
+    this, one token copied from a URL opened 1,000 sockets. ``client`` is the hub's
+    ``redis.asyncio`` client (``decode_responses=True``). ``SET key value NX EX seconds`` sets the
+    key only if it does not exist yet, atomically: of two sidecars racing with the same token,
+    exactly one gets ``True`` back (redis-py returns ``None`` for the other). The key is
+    ``nonce_key(nonce)``; let it expire after ``TOKEN_MAX_AGE`` seconds, when the token itself
+    has expired and the record is no longer needed.
+    """
+    # TODO: SET nonce_key(nonce) with NX and an expiry; True when it was set
+    raise NotImplementedError("spend_nonce")
+
+
+async def join(hub, room: str, websocket) -> None:
+    """Add ``websocket`` to the room's sockets in ``hub.rooms`` and make sure the room is subscribed.
+
+    ``hub.rooms`` is the fan-out table: ``{"lobby": {websocket, ...}}`` (create a room's set the
+    first time). Then ``await hub.subscribe(channel_for(room))``: it sends SUBSCRIBE only for a
+    channel not subscribed yet, and returns once Redis has *confirmed* it, so a message published
+    after this returns reaches the socket. Every socket of every room shares the hub's one
+    connection: no Redis client of your own here.
     """
     # TODO
-    raise NotImplementedError("forward_messages")
+    raise NotImplementedError("join")
+
+
+async def leave(hub, room: str, websocket) -> None:
+    """Take ``websocket`` out of ``hub.rooms``; when it was the room's last socket, unsubscribe.
+
+    Remove the socket from the room's set (it may already be gone: no error). When the set is
+    empty, delete the room from ``hub.rooms`` and ``await hub.unsubscribe(channel_for(room))``:
+    otherwise Redis keeps sending the room's messages to a process that has nobody to give them to.
+    """
+    # TODO
+    raise NotImplementedError("leave")
+
+
+def dispatch(hub, room: str, data: str) -> None:
+    """Send ``data`` (the JSON text Django published) to every socket of ``room``, waiting for none.
+
+    The hub calls this for each message, from the one task that reads the shared connection: if
+    it awaited a slow client, every room would wait. So never ``await`` here:
+    ``broadcast(sockets, data)`` (``websockets.asyncio.server.broadcast``) queues a text frame on
+    each open socket and returns at once. What a client has not read yet waits in its buffer, in
+    this process: close a socket whose ``websocket.transport.get_write_buffer_size()`` is above
+    ``SLOW_CLIENT_LIMIT`` with ``hub.close_later(websocket, CLOSE_TOO_SLOW, "...")`` instead of
+    sending it more (its page reconnects and catches up from Django's history).
+    """
+    # TODO: never await here
+    raise NotImplementedError("dispatch")
 
 
 async def until_client_leaves(websocket) -> None:
@@ -82,28 +124,22 @@ async def until_client_leaves(websocket) -> None:
     raise NotImplementedError("until_client_leaves")
 
 
-async def handler(websocket) -> None:
-    """One connection: check it, subscribe, say ready, forward until either side goes away.
+async def handler(websocket, hub) -> None:
+    """One connection: check it, spend its token, join the room, say ready, wait, leave.
 
     1. ``websocket.request.headers.get("Origin")`` must pass ``check_origin(..., allowed_origins())``;
        otherwise ``await websocket.close(CLOSE_FORBIDDEN, "origin not allowed")`` and return.
-    2. ``room, token = parse_ws_path(websocket.request.path)`` (``/ws/lobby?token=...``) and
-       ``user = verify_token(token, room)``; both raise InvalidToken: close with
-       ``CLOSE_UNAUTHORIZED`` and ``str(problem)`` as the reason, and return. Refuse *before*
-       subscribing: a refused client must cost nothing.
-    3. ``client = aioredis.Redis.from_url(redis_url(), decode_responses=True)``,
-       ``pubsub = client.pubsub()``, ``await pubsub.subscribe(channel_for(room))``, then
-       ``await pubsub.get_message(timeout=2)``: ``subscribe()`` only *sends* SUBSCRIBE; that first
-       message is Redis's ``{"type": "subscribe", ...}`` confirmation that the subscription is live.
-    4. Send ``{"type": "ready", "room": room, "user": user}`` as JSON. The page waits for it, then
-       asks Django for what it missed: a message published before the SUBSCRIBE is lost to us.
-    5. Run ``forward_messages`` and ``until_client_leaves`` as two tasks
-       (``asyncio.create_task``) and ``await asyncio.wait({...}, return_when=asyncio.FIRST_COMPLETED)``;
-       cancel the one still pending. If forwarding failed with anything but ``ConnectionClosed``,
-       Redis is gone: ``await websocket.close(CLOSE_REDIS_GONE, ...)``.
-    6. In a ``finally:`` (it must run however the connection ended):
-       ``await pubsub.unsubscribe()``, ``await pubsub.aclose()``, ``await client.aclose()``.
-       Otherwise every visitor who ever left stays subscribed, with an open Redis connection.
+    2. ``room, token = parse_ws_path(websocket.request.path)`` (``/ws/lobby?token=...``; it also
+       refuses a room Django does not serve) and ``user, nonce = verify_token(token, room)``; both
+       raise InvalidToken: close with ``CLOSE_UNAUTHORIZED`` and ``str(problem)`` as the reason,
+       and return. Refuse *before* touching Redis: a refused client must cost nothing.
+    3. ``await spend_nonce(hub.client, nonce)``; when it says no, the token was used before:
+       close with ``CLOSE_TOKEN_USED`` ("this token was already used: ask Django for a new one").
+    4. ``await join(hub, room, websocket)``, then send ``{"type": "ready", "room": room, "user": user}``
+       as JSON. The page waits for it, then asks Django for what it missed.
+    5. ``await until_client_leaves(websocket)``; the hub's ``dispatch`` does the sending meanwhile.
+    6. ``await leave(hub, room, websocket)`` in a ``finally:`` (the ``join`` included in the
+       ``try``): it must run however the connection ended, or the room's subscription never ends.
     """
     # TODO
     raise NotImplementedError("handler")

@@ -28,6 +28,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat.models import HISTORY_SIZE, Message, known_rooms  # noqa: F401
 
 MAX_LENGTH = 500  # characters in one chat message, after stripping spaces
+MAX_FRAME = 16 * MAX_LENGTH  # characters in one frame, before decoding: 500 emoji escaped as \ud83d\udc4b fit
+MAX_DEPTH = 20  # arrays and objects inside each other; a chat message is one object
 
 
 class InvalidMessage(ValueError):
@@ -52,8 +54,16 @@ def parse_message(text_data: str | None) -> str:
     1 to ``MAX_LENGTH`` characters: return that stripped text. Raise ``InvalidMessage("...")``
     for everything else: a binary frame, text that is not JSON, JSON that is not an object,
     another ``type``, a missing ``text``, a ``text`` that is not a string, empty, or too long.
+
+    Hostile input first, **before** ``json.loads``: the frame is untrusted and the decoder's
+    cost grows with it. Refuse a frame longer than ``MAX_FRAME`` characters (a valid message is
+    far shorter, even with every character escaped), and one whose arrays and objects are nested
+    deeper than ``MAX_DEPTH`` (a valid message is one object; ``json.loads`` recurses once per
+    level, and ``[[[[...]]]]`` a few thousand deep raises ``RecursionError``, which no
+    ``except ValueError`` catches). Brackets *inside strings* do not nest: ``"[[["`` is text.
     """
-    # TODO: json.loads inside try/except ValueError, then check the type of each part.
+    # TODO: refuse None, then frames over MAX_FRAME and nesting over MAX_DEPTH (before json.loads);
+    # then json.loads inside try/except ValueError, then check the type of each part.
     raise NotImplementedError
 
 

@@ -11,6 +11,7 @@ Grade with ``python -m checker 05``; run it all with ``python -m checker serve 0
 from __future__ import annotations
 
 import json
+import secrets
 
 from django.core import signing
 
@@ -26,10 +27,13 @@ def make_token(user: str, room: str) -> str:
     refuse an old token (``max_age``); the salt keeps this token from being accepted anywhere else
     that Django checks signatures, and vice versa.
 
-    Sign a dict with two keys, ``{"user": user, "room": room}``, with ``salt=TOKEN_SALT``.
+    Sign a dict with three keys, ``{"user": user, "room": room, "nonce": ...}``, with
+    ``salt=TOKEN_SALT``. The nonce is a fresh random text for every token
+    (``secrets.token_urlsafe(16)``): the sidecar records each nonce it has seen in Redis and
+    refuses a token whose nonce was already spent, so a token opens one socket, once.
     Note: the payload is only base64, readable by anyone; signed is not secret. Put no secrets in it.
     """
-    return signing.dumps({"user": user, "room": room}, salt=TOKEN_SALT)
+    return signing.dumps({"user": user, "room": room, "nonce": secrets.token_urlsafe(16)}, salt=TOKEN_SALT)
 
 
 def publish_message(redis_client, room: str, message: dict) -> int:

@@ -1,22 +1,23 @@
 // Lesson 05, the Node.js variant: the same sidecar as sidecar.py, in JavaScript ("something like Node.js").
 //
 // lessons/05-redis-sidecar/node/server.js (scaffolding) runs a `ws` WebSocketServer and calls
-// handleConnection(socket, request) once per connection. Django does not change at all: it signs
-// the same tokens and publishes the same JSON. What changes is that nothing here knows Django's
-// signing format, so verifyToken re-implements it with node:crypto. Same contract, same checks:
-// python -m checker 05 grades this file in its "node" ring.
+// handleConnection(socket, request, hub) once per connection; the hub (node/newsroom/hub.js) is the
+// process's one shared Redis pub/sub connection, and calls dispatch for each published message.
+// Django does not change at all: it signs the same tokens and publishes the same JSON. What changes
+// is that nothing here knows Django's signing format, so verifyToken re-implements it with
+// node:crypto. Same contract, same checks: python -m checker 05 grades this file in its "node" ring.
 //
-// Suggested order: signatureOf, verifyToken, checkOrigin, forwardMessage, cleanUp, handleConnection.
+// Suggested order: signatureOf, verifyToken, checkOrigin, spendNonce, forwardMessage, join, leave,
+// dispatch, handleConnection.
 // Run it by hand: python lessons/05-redis-sidecar/demo.py --node (add --exercise-dir solutions/05-redis-sidecar
 // for the reference).
 "use strict";
 
 const { createHash, createHmac, timingSafeEqual } = require("node:crypto");
 const { inflateSync } = require("node:zlib");
-const { createClient } = require("redis");
 const {
-  CLOSE_FORBIDDEN, CLOSE_REDIS_GONE, CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, SLOW_CLIENT_LIMIT, TOKEN_MAX_AGE,
-  TOKEN_SALT, InvalidToken, allowedOrigins, channelFor, parseWsPath, redisUrl, secretKey,
+  CLOSE_FORBIDDEN, CLOSE_TOKEN_USED, CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, SLOW_CLIENT_LIMIT, TOKEN_MAX_AGE,
+  TOKEN_SALT, InvalidToken, allowedOrigins, channelFor, nonceKey, parseWsPath, secretKey,
 } = require("newsroom/protocol");
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -36,16 +37,17 @@ function signatureOf(value, secret = secretKey()) {
 }
 
 /**
- * The user name inside a valid token for `room`; throw new InvalidToken("why") otherwise.
+ * { user, nonce } from a valid token for `room`; throw new InvalidToken("why") otherwise.
  *
  * A token from signing.dumps(obj, salt=TOKEN_SALT) reads `payload:timestamp:signature`:
- *   - payload: the JSON of {"user": ..., "room": ...} in base64url (a "." in front means zlib-compressed);
+ *   - payload: the JSON of {"user": ..., "room": ..., "nonce": ...} in base64url (a "." in front means zlib-compressed);
  *   - timestamp: whole seconds since 1970 in base 62, digits 0-9, A-Z, then a-z;
  *   - signature: signatureOf("payload:timestamp"), everything before the last ":".
  * Check, in this order: the signature (compare with crypto.timingSafeEqual, which needs two
  * Buffers of the same length: a different length is simply a bad signature), then the age (older
- * than maxAge seconds: expired), then the payload: an object with a string "user", and "room"
- * equal to `room` (a token for #lobby must not open #python). Anything that is not a token at all
+ * than maxAge seconds: expired), then the payload: an object with a string "user", a non-empty
+ * string "nonce" (what makes the token single-use: see spendNonce), and "room" equal to `room`
+ * (a token for #lobby must not open #python). Anything that is not a token at all
  * is a bad signature too. The message of each InvalidToken becomes the close reason.
  */
 function verifyToken(token, room, maxAge = TOKEN_MAX_AGE) {
@@ -72,10 +74,13 @@ function verifyToken(token, room, maxAge = TOKEN_MAX_AGE) {
   if (data === null || typeof data !== "object" || Array.isArray(data) || typeof data.user !== "string") {
     throw new InvalidToken("the token does not name a user");
   }
+  if (typeof data.nonce !== "string" || !data.nonce) {
+    throw new InvalidToken("the token has no nonce: ask Django for a new one");
+  }
   if (data.room !== room) {
     throw new InvalidToken(`the token is for another room, not '${room}'`);
   }
-  return data.user;
+  return { user: data.user, nonce: data.nonce };
 }
 
 /**
@@ -87,6 +92,22 @@ function verifyToken(token, room, maxAge = TOKEN_MAX_AGE) {
  */
 function checkOrigin(origin, allowed) {
   return typeof origin === "string" && allowed.has(origin.replace(/\/+$/, "").toLowerCase());
+}
+
+/**
+ * True the first time a token's nonce is spent, false ever after (within the token's lifetime).
+ *
+ * A signature proves Django made the token; it does not stop it from being used again. `client` is
+ * the hub's node-redis client. SET key value NX EX seconds sets the key only if it does not exist
+ * yet, atomically: node-redis answers "OK" when it did, null when the key was already there. The
+ * key is nonceKey(nonce); let it expire after TOKEN_MAX_AGE seconds (with node-redis 5:
+ * client.set(key, "1", { condition: "NX", expiration: { type: "EX", value: TOKEN_MAX_AGE } })).
+ */
+async function spendNonce(client, nonce) {
+  const answer = await client.set(nonceKey(nonce), "1", {
+    condition: "NX", expiration: { type: "EX", value: TOKEN_MAX_AGE },
+  });
+  return answer === "OK";
 }
 
 /**
@@ -109,56 +130,75 @@ function forwardMessage(socket, text) {
 }
 
 /**
- * End one connection's subscription and close its own Redis connection; never throws.
- *
- * When the client is open (subscriber.isOpen): await subscriber.unsubscribe(), then
- * await subscriber.close(). If either fails (Redis already gone), subscriber.destroy() drops the
- * connection at once. Called when the client leaves, and when it left while we were subscribing.
+ * Add `socket` to the room's Set in hub.rooms (a Map; create the Set the first time), then
+ * await hub.subscribe(channelFor(room)): it sends SUBSCRIBE only for a channel not subscribed yet,
+ * and resolves once Redis has confirmed it. Every socket shares the hub's one connection: no
+ * createClient of your own here.
  */
-async function cleanUp(subscriber) {
-  try {
-    if (subscriber.isOpen) {
-      await subscriber.unsubscribe();
-      await subscriber.close();
-    }
-  } catch {
+async function join(hub, room, socket) {
+  if (!hub.rooms.has(room)) {
+    hub.rooms.set(room, new Set());
+  }
+  hub.rooms.get(room).add(socket);
+  await hub.subscribe(channelFor(room));
+}
+
+/**
+ * Take `socket` out of the room's Set (it may already be gone); when the Set is empty, delete the
+ * room from hub.rooms and await hub.unsubscribe(channelFor(room)). Never throws.
+ */
+async function leave(hub, room, socket) {
+  const sockets = hub.rooms.get(room);
+  if (!sockets) {
+    return;
+  }
+  sockets.delete(socket);
+  if (sockets.size === 0) {
+    hub.rooms.delete(room);
     try {
-      subscriber.destroy();
+      await hub.unsubscribe(channelFor(room));
     } catch {
-      // already closed: nothing is left to release
+      // Redis is gone: the hub closes every socket, and there is no subscription left to end
     }
   }
 }
 
 /**
- * One connection: check it, subscribe, say ready, forward until the client leaves, then clean up.
+ * Send `text` to every socket of `room` in hub.rooms with forwardMessage. The hub calls this for
+ * every published message; it must never wait for one client.
+ */
+function dispatch(hub, room, text) {
+  for (const socket of hub.rooms.get(room) || []) {
+    forwardMessage(socket, text);
+  }
+}
+
+/**
+ * One connection: check it, spend its token, join the room, say ready, leave when it closes.
  *
  * 1. checkOrigin(request.headers.origin, allowedOrigins()) or socket.close(CLOSE_FORBIDDEN, "origin not allowed").
- * 2. const [room, token] = parseWsPath(request.url); const user = verifyToken(token, room); both
- *    throw InvalidToken: socket.close(CLOSE_UNAUTHORIZED, problem.message). Refuse *before* touching
- *    Redis: a refused client must cost nothing.
- * 3. One Redis client per connection: createClient({ url: redisUrl(), socket: { reconnectStrategy: false } }),
- *    with an "error" listener that closes the socket with CLOSE_REDIS_GONE (without one, an error
- *    kills the process). await subscriber.connect(), then
- *    await subscriber.subscribe(channelFor(room), (text) => forwardMessage(socket, text)):
- *    that promise resolves once Redis has *confirmed* the SUBSCRIBE.
- * 4. Only then send JSON.stringify({ type: "ready", room, user }). The page waits for it, then asks
- *    Django for what it missed.
- * 5. The client may have left while you waited for Redis: if socket.readyState is no longer 1,
- *    cleanUp(subscriber) now. Otherwise socket.on("close", () => cleanUp(subscriber)): the "close"
- *    event comes for a clean goodbye and for a broken connection alike.
+ * 2. const [room, token] = parseWsPath(request.url); const { user, nonce } = verifyToken(token, room);
+ *    both throw InvalidToken: socket.close(CLOSE_UNAUTHORIZED, problem.message). Refuse *before*
+ *    touching Redis: a refused client must cost nothing.
+ * 3. await spendNonce(hub.client, nonce); false means the token was used before:
+ *    socket.close(CLOSE_TOKEN_USED, "this token was already used: ask Django for a new one").
+ * 4. socket.on("close", () => leave(hub, room, socket)) first (the "close" event comes for a clean
+ *    goodbye and a broken connection alike), then await join(hub, room, socket).
+ * 5. If the socket is still open (readyState 1), send JSON.stringify({ type: "ready", room, user }).
+ *    The page waits for it, then asks Django for what it missed. If it closed while you waited for
+ *    Redis, await leave(hub, room, socket) now: its "close" event may have come before join added it.
  */
-async function handleConnection(socket, request) {
+async function handleConnection(socket, request, hub) {
   if (!checkOrigin(request.headers.origin, allowedOrigins())) {
     socket.close(CLOSE_FORBIDDEN, "origin not allowed");
     return;
   }
   let room;
-  let user;
+  let ticket;
   try {
     let token;
     [room, token] = parseWsPath(request.url);
-    user = verifyToken(token, room);
+    ticket = verifyToken(token, room);
   } catch (problem) {
     if (!(problem instanceof InvalidToken)) {
       throw problem;
@@ -166,28 +206,19 @@ async function handleConnection(socket, request) {
     socket.close(CLOSE_UNAUTHORIZED, problem.message.slice(0, 120));
     return;
   }
-  const subscriber = createClient({ url: redisUrl(), socket: { reconnectStrategy: false } });
-  subscriber.on("error", () => {
-    if (socket.readyState === OPEN) {
-      socket.close(CLOSE_REDIS_GONE, "the sidecar lost Redis");
-    }
-  });
-  try {
-    await subscriber.connect();
-    await subscriber.subscribe(channelFor(room), (text) => forwardMessage(socket, text));
-  } catch {
-    await cleanUp(subscriber);
-    if (socket.readyState === OPEN) {
-      socket.close(CLOSE_REDIS_GONE, "the sidecar could not subscribe");
-    }
+  if (!(await spendNonce(hub.client, ticket.nonce))) {
+    socket.close(CLOSE_TOKEN_USED, "this token was already used: ask Django for a new one");
     return;
   }
+  socket.on("close", () => leave(hub, room, socket));
+  await join(hub, room, socket);
   if (socket.readyState !== OPEN) {
-    await cleanUp(subscriber);
+    await leave(hub, room, socket);
     return;
   }
-  socket.on("close", () => cleanUp(subscriber));
-  socket.send(JSON.stringify({ type: "ready", room, user }));
+  socket.send(JSON.stringify({ type: "ready", room, user: ticket.user }));
 }
 
-module.exports = { signatureOf, verifyToken, checkOrigin, forwardMessage, cleanUp, handleConnection };
+module.exports = {
+  signatureOf, verifyToken, checkOrigin, spendNonce, forwardMessage, join, leave, dispatch, handleConnection,
+};

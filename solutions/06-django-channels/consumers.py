@@ -28,6 +28,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat.models import HISTORY_SIZE, Message, known_rooms
 
 MAX_LENGTH = 500  # characters in one chat message, after stripping spaces
+MAX_FRAME = 16 * MAX_LENGTH  # characters in one frame, before decoding: 500 emoji escaped as \ud83d\udc4b fit
+MAX_DEPTH = 20  # arrays and objects inside each other; a chat message is one object
 
 
 class InvalidMessage(ValueError):
@@ -51,9 +53,20 @@ def parse_message(text_data: str | None) -> str:
     1 to ``MAX_LENGTH`` characters: return that stripped text. Raise ``InvalidMessage("...")``
     for everything else: a binary frame, text that is not JSON, JSON that is not an object,
     another ``type``, a missing ``text``, a ``text`` that is not a string, empty, or too long.
+
+    Hostile input first, **before** ``json.loads``: the frame is untrusted and the decoder's
+    cost grows with it. Refuse a frame longer than ``MAX_FRAME`` characters (a valid message is
+    far shorter, even with every character escaped), and one whose arrays and objects are nested
+    deeper than ``MAX_DEPTH`` (a valid message is one object; ``json.loads`` recurses once per
+    level, and ``[[[[...]]]]`` a few thousand deep raises ``RecursionError``, which no
+    ``except ValueError`` catches). Brackets *inside strings* do not nest: ``"[[["`` is text.
     """
     if text_data is None:
         raise InvalidMessage("send text frames with JSON, not binary frames")
+    if len(text_data) > MAX_FRAME:
+        raise InvalidMessage(f"a frame may hold at most {MAX_FRAME} characters")
+    if _nesting_depth(text_data) > MAX_DEPTH:
+        raise InvalidMessage(f"JSON nested more than {MAX_DEPTH} levels deep")
     try:
         content = json.loads(text_data)
     except ValueError:
@@ -73,6 +86,28 @@ def parse_message(text_data: str | None) -> str:
     if len(text) > MAX_LENGTH:
         raise InvalidMessage(f'"text" is longer than {MAX_LENGTH} characters')
     return text
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in ``text``, skipping strings; one pass, no recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def recent_messages(room: str) -> list[dict]:

@@ -66,7 +66,8 @@ def expect_400(ctx: Context, url: str, why: str) -> None:
         if "HTTP 501" in str(failed):  # not written yet: that message says what to do
             raise
         raise CheckFailed(f"{failed}\nThat request is the client's mistake ({why}): refuse it at once with 400 Bad "
-                          "Request and {\"error\": \"...\"}, before it reaches the code that would crash or wait.") from None
+                          "Request and {\"error\": \"...\"}, before it reaches the code that would crash or "
+                          "wait.") from None
     if response.status != 400:
         raise CheckFailed(f"{response.what} answered HTTP {response.status}; expected 400 Bad Request ({why}).")
     if not isinstance(response.json(), dict) or "error" not in response.json():

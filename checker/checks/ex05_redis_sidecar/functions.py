@@ -20,6 +20,7 @@ def check_tokens(ctx: Context) -> None:
 
     ctx.step("make_token('ada', 'lobby'), then verify_token(token, 'lobby')")
     signed = publish.make_token("ada", ROOM)
+    again = publish.make_token("ada", ROOM)
     if not isinstance(signed, str) or signed.count(":") < 2:
         raise CheckFailed(f"make_token returned {signed!r:.120}; expected the text signing.dumps gives "
                           "(payload:timestamp:signature).")
@@ -28,14 +29,25 @@ def check_tokens(ctx: Context) -> None:
     except signing.BadSignature:
         raise CheckFailed("make_token's token does not verify with signing.loads(token, salt=TOKEN_SALT): "
                           "sign with signing.dumps(..., salt=TOKEN_SALT) (a TimestampSigner, so it can expire).") from None
-    if payload != {"user": "ada", "room": ROOM}:
-        raise CheckFailed(f"make_token('ada', 'lobby') signed {payload!r}; expected {{'user': 'ada', 'room': 'lobby'}}.")
+    nonce = payload.get("nonce") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict) or set(payload) != {"user", "room", "nonce"} or payload["user"] != "ada" \
+            or payload["room"] != ROOM:
+        raise CheckFailed(f"make_token('ada', 'lobby') signed {payload!r}; expected "
+                          "{'user': 'ada', 'room': 'lobby', 'nonce': <fresh random text>}.")
+    if not isinstance(nonce, str) or len(nonce) < 16:
+        raise CheckFailed(f"make_token's nonce is {nonce!r}; expected random text of 16 characters or more "
+                          "(secrets.token_urlsafe(16)), so that nobody can guess the next one.")
+    if signing.loads(again, salt=TOKEN_SALT).get("nonce") == nonce:
+        raise CheckFailed("make_token gave two tokens the same nonce; each token needs a fresh one, or the second "
+                          "token is refused as already used.")
     got = sidecar.verify_token(signed, ROOM)
-    if got != "ada":
-        raise CheckFailed(f"verify_token(make_token('ada', 'lobby'), 'lobby') returned {got!r}; expected 'ada'.")
+    if not isinstance(got, tuple) or tuple(got) != ("ada", nonce):
+        raise CheckFailed(f"verify_token(make_token('ada', 'lobby'), 'lobby') returned {got!r}; expected "
+                          f"Ticket(user='ada', nonce={nonce!r}).")
     ctx.step("verify_token on a token 30 s old (max_age is 60 s)")
-    if sidecar.verify_token(token(ctx, "grace", ROOM, age=30), ROOM) != "grace":
-        raise CheckFailed("verify_token refused a token signed 30 s ago; TOKEN_MAX_AGE is 60 s.")
+    if sidecar.verify_token(token(ctx, "grace", ROOM, age=30, nonce="n" * 22), ROOM) != ("grace", "n" * 22):
+        raise CheckFailed("verify_token refused a token signed 30 s ago (or did not return Ticket(user, nonce)); "
+                          "TOKEN_MAX_AGE is 60 s.")
     for bad, what in bad_tokens(ctx):
         ctx.step(f"verify_token on {what}")
         _must_refuse(sidecar, bad, what)
@@ -48,17 +60,22 @@ def bad_tokens(ctx: Context) -> list[tuple[str, str]]:
 
     good = token(ctx, "ada", ROOM)
     _, rest = good.split(":", 1)
-    forged_payload = signing.b64_encode(json.dumps({"user": "admin", "room": ROOM}, separators=(",", ":")).encode())
+    forged = {"user": "admin", "room": ROOM, "nonce": "x" * 22}
+    forged_payload = signing.b64_encode(json.dumps(forged, separators=(",", ":")).encode())
+    fields = {"user": "ada", "room": ROOM, "nonce": "n" * 22}
     return [
         (token(ctx, "ada", ROOM, age=120), "a token signed 120 s ago (expired: max_age is 60 s)"),
         (token(ctx, "ada", OTHER_ROOM), "a token for #python used for #lobby"),
         (forged_payload.decode() + ":" + rest, "a token whose payload was changed to user 'admin'"),
         (good[:-2] + ("AA" if not good.endswith("AA") else "BB"), "a token with a changed signature"),
-        (signing.dumps({"user": "ada", "room": ROOM}, salt=TOKEN_SALT, key="another-secret-key"),
-         "a token signed with another SECRET_KEY"),
-        (signing.dumps({"user": "ada", "room": ROOM}, salt="django.core.signing"), "a token signed with another salt"),
-        (signing.dumps(["ada", ROOM], salt=TOKEN_SALT), "a signed list instead of {'user': ..., 'room': ...}"),
-        (signing.dumps({"user": 7, "room": ROOM}, salt=TOKEN_SALT), "a token whose user is not a str"),
+        (signing.dumps(fields, salt=TOKEN_SALT, key="another-secret-key"), "a token signed with another SECRET_KEY"),
+        (signing.dumps(fields, salt=TOKEN_SALT, key="workshop-lesson-05-not-a-secret"),
+         "a token signed with the key this lesson once printed in its README"),
+        (signing.dumps(fields, salt="django.core.signing"), "a token signed with another salt"),
+        (signing.dumps(["ada", ROOM, "n" * 22], salt=TOKEN_SALT), "a signed list instead of {'user': ..., ...}"),
+        (signing.dumps({**fields, "user": 7}, salt=TOKEN_SALT), "a token whose user is not a str"),
+        (signing.dumps({"user": "ada", "room": ROOM}, salt=TOKEN_SALT), "a token without a nonce (it could be reused)"),
+        (signing.dumps({**fields, "nonce": 7}, salt=TOKEN_SALT), "a token whose nonce is not a str"),
         ("not-a-token", "text that is not a token"),
         ("", "an empty token"),
     ]

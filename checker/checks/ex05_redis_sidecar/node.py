@@ -18,17 +18,22 @@ from checker.probes import node as node_probe
 from workshop import paths
 
 from .functions import ORIGINS, bad_tokens
-from .sidecar import check_cleanup, check_fan_out, check_push, check_rooms, check_sidecar_refuses
+from .sidecar import (check_cleanup, check_fan_out, check_push, check_rooms, check_shared_connection,
+                      check_sidecar_refuses, check_single_use)
 from .support import NODE, ROOM, django_app, require_node, token
 
 SIGNED_VALUES = ["eyJ1c2VyIjoiYWRhIiwicm9vbSI6ImxvYmJ5In0:1xWD8b", "héllo, 👋", ""]
 
 
-def _call(ctx: Context, calls: list[dict]) -> list[dict]:
-    """The learner's functions called in one node process; an unwritten one fails kindly."""
+def _call(ctx: Context, calls: list[dict], env: dict | None = None) -> list[dict]:
+    """The learner's functions called in one node process; an unwritten one fails kindly.
+
+    ``env`` hands node this grading process's signing key (``WORKSHOP_SECRET_KEY``): the key is
+    random per run, so node must be told which one Django signed with.
+    """
     try:
         results = node_probe.call(ctx.lesson_dir / "node" / "call.js", ctx.exercise_dir, calls,
-                                  timeout=ctx.timeout(5))
+                                  timeout=ctx.timeout(5), env=env)
     except subprocess.TimeoutExpired:
         raise CheckFailed("node did not finish calling your functions in time: is there an endless loop in "
                           "sidecar.js?") from None
@@ -51,6 +56,7 @@ def _error(result: dict) -> str:
 def check_node_functions(ctx: Context) -> None:
     require_node(ctx)
     django_app(ctx)
+    from django.conf import settings
     from django.core import signing
 
     from newsroom.protocol import TOKEN_SALT
@@ -61,7 +67,8 @@ def check_node_functions(ctx: Context) -> None:
     calls = [{"fn": "signatureOf", "args": [value]} for value in SIGNED_VALUES]
     calls.append({"fn": "signatureOf", "args": [SIGNED_VALUES[0], "another-secret-key"]})
     expected = [signer.signature(value) for value in SIGNED_VALUES] + [other.signature(SIGNED_VALUES[0])]
-    for call, result, wanted in zip(calls, _call(ctx, calls), expected):
+    for call, result, wanted in zip(calls, _call(ctx, calls, env={"WORKSHOP_SECRET_KEY": settings.SECRET_KEY}),
+                                    expected):
         shown = ", ".join(repr(a) for a in call["args"])
         if "error" in result:
             raise CheckFailed(f"signatureOf({shown}) threw {_error(result)}; expected {wanted!r}.")
@@ -70,13 +77,15 @@ def check_node_functions(ctx: Context) -> None:
                               "The key is sha256(TOKEN_SALT + 'signer' + secret); the HMAC-SHA256 is base64url, "
                               "no padding.")
 
-    good = [(token(ctx, "ada", ROOM), "ada", "a token Django signed just now"),
-            (token(ctx, "grace", ROOM, age=30), "grace", "a token Django signed 30 s ago (max_age is 60 s)")]
+    good = [(token(ctx, "ada", ROOM, nonce="a" * 22), {"user": "ada", "nonce": "a" * 22},
+             "a token Django signed just now"),
+            (token(ctx, "grace", ROOM, age=30, nonce="g" * 22), {"user": "grace", "nonce": "g" * 22},
+             "a token Django signed 30 s ago (max_age is 60 s)")]
     bad = bad_tokens(ctx)
     ctx.step(f"verifyToken on {len(good)} good and {len(bad)} bad tokens made by Django's signing.dumps")
     calls = [{"fn": "verifyToken", "args": [signed, ROOM]} for signed, _, _ in good]
     calls += [{"fn": "verifyToken", "args": [signed, ROOM]} for signed, _ in bad]
-    results = _call(ctx, calls)
+    results = _call(ctx, calls, env={"WORKSHOP_SECRET_KEY": settings.SECRET_KEY})
     for (_, user, what), result in zip(good, results):
         if result.get("value") != user:
             got = _error(result) if "error" in result else f"returned {result['value']!r}"
@@ -120,3 +129,11 @@ def check_node_fan_out(ctx: Context) -> None:
 
 def check_node_cleanup(ctx: Context) -> None:
     check_cleanup(ctx, NODE)
+
+
+def check_node_single_use(ctx: Context) -> None:
+    check_single_use(ctx, NODE)
+
+
+def check_node_shared_connection(ctx: Context) -> None:
+    check_shared_connection(ctx, NODE)

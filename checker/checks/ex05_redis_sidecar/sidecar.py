@@ -48,8 +48,9 @@ def check_sidecar_refuses(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
         (path(ROOM, "not-a-token"), origin, "a token that is not a token"),
         (path(ROOM, token(ctx, "ada", ROOM, age=120)), origin, "an expired token (signed 120 s ago)"),
         (path(OTHER_ROOM, good), origin, "a token for #lobby used on /ws/python"),
-        (path(ROOM, signing.dumps({"user": "ada", "room": ROOM}, salt=TOKEN_SALT, key="x" * 50)), origin,
-         "a token signed with another SECRET_KEY"),
+        (path(ROOM, signing.dumps({"user": "ada", "room": ROOM, "nonce": "n" * 22}, salt=TOKEN_SALT, key="x" * 50)),
+         origin, "a token signed with another SECRET_KEY"),
+        (path("not-a-real-room", token(ctx, "admin", "not-a-real-room")), origin, "a room Django does not serve"),
         (f"/ws/?token={good}", origin, "a path without a room"),
     ]
 
@@ -240,3 +241,128 @@ def check_cleanup(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
             raise CheckFailed(f"after {what}, the sidecar unsubscribed but kept its Redis connection open "
                               f"({now_connected - before} more in CLIENT LIST): {sidecar.advice['connection_open']}"
                               f"{clients.says()}")
+
+
+REUSES = 10  # how many times check_single_use replays one token
+SHARED_SOCKETS = 10  # sockets per room in check_shared_connection
+SPARE_CONNECTIONS = 5  # what the hub may add for N sockets: its small command pool, not one per socket
+
+
+def check_single_use(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    if sidecar is PYTHON:
+        _spend_nonce_directly(ctx)
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
+    client = redis_client(ctx)
+    from websockets.exceptions import ConnectionClosed
+
+    from newsroom.protocol import CLOSE_TOKEN_USED
+
+    signed = token(ctx, "ada", ROOM)
+
+    async def scenario():
+        ctx.step("one token opens a socket (ready)")
+        first, _ = await clients.ready(ROOM, signed, "the token's first socket")
+        try:
+            before = _redis_state(client)
+            for n in range(1, REUSES + 1):
+                ctx.step(f"the same token again ({n} of {REUSES}): it must be refused with {CLOSE_TOKEN_USED}")
+                ws = await clients.connect(path(ROOM, signed), clients.origin)
+                try:
+                    frame = await ws_probe.recv(ws, timeout=clients.wait)
+                except (asyncio.TimeoutError, TimeoutError):
+                    raise CheckFailed(f"a token used a second time was accepted and kept open; spend its nonce "
+                                      f"first (spend_nonce: SET NX) and close with CLOSE_TOKEN_USED "
+                                      f"({CLOSE_TOKEN_USED}) when it was spent.{clients.says()}") from None
+                except ConnectionClosed:
+                    if ws.close_code != CLOSE_TOKEN_USED:
+                        raise CheckFailed(f"a reused token was closed with code {ws.close_code} "
+                                          f"({ws.close_reason!r}); expected CLOSE_TOKEN_USED ({CLOSE_TOKEN_USED}), "
+                                          "so the page knows to fetch a new token.") from None
+                    continue
+                finally:
+                    await ws.close()
+                raise CheckFailed(f"a token used a second time was accepted (it sent {frame!r:.100}): one token copied "
+                                  "from a URL must not open a thousand sockets. Spend its nonce with SET NX.")
+            ctx.wait_until(lambda: _redis_state(client)[:2] == before[:2], 0.3)
+            after = _redis_state(client)
+            if after[0] > before[0] or after[1] > before[1]:
+                raise CheckFailed(f"{REUSES} refused replays of one token left {after[0] - before[0]} subscriptions "
+                                  f"and {after[1] - before[1]} Redis connections behind; a replay must cost nothing "
+                                  "but its SET NX.")
+        finally:
+            await first.close()
+
+    session(ctx, launched, scenario, timeout=LONG_SESSION)
+
+
+def _spend_nonce_directly(ctx: Context) -> None:
+    import secrets
+
+    import redis.asyncio as aioredis
+
+    from newsroom.protocol import TOKEN_MAX_AGE, nonce_key
+
+    learner = ctx.import_learner("sidecar")
+    nonce = secrets.token_urlsafe(16)
+
+    async def spend() -> tuple:
+        client = aioredis.Redis.from_url(ctx.redis().url, decode_responses=True)
+        try:
+            first = await learner.spend_nonce(client, nonce)
+            second = await learner.spend_nonce(client, nonce)
+            return first, second, await client.ttl(nonce_key(nonce))
+        finally:
+            await client.aclose()
+
+    ctx.step("spend_nonce(client, nonce) twice on a real Redis, then TTL of nonce_key(nonce)")
+    first, second, ttl = ctx.run_async(spend, timeout=SHORT_SESSION)
+    if first is not True or second is not False:
+        raise CheckFailed(f"spend_nonce returned {first!r}, then {second!r} for the same nonce; expected True, then "
+                          "False (SET nonce_key(nonce) with nx=True: only the first SET succeeds).")
+    if not 0 < ttl <= TOKEN_MAX_AGE:
+        raise CheckFailed(f"the spent nonce's key has TTL {ttl}; expected at most TOKEN_MAX_AGE ({TOKEN_MAX_AGE} s): "
+                          "set it with ex=TOKEN_MAX_AGE, or Redis keeps every nonce forever (-1 means no expiry).")
+
+
+def check_shared_connection(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+    launched = site(ctx, sidecar=sidecar)
+    clients = Clients(ctx, launched, sidecar)
+    client = redis_client(ctx)
+    rooms = (ROOM, OTHER_ROOM)
+
+    ctx.step("waiting for earlier checks' subscriptions to end")
+    ctx.wait_until(lambda: _redis_state(client)[0] == 0, 2.0)
+    connections_before = redis_watch.connections(client)
+
+    async def scenario():
+        ctx.step(f"{SHARED_SOCKETS} sockets in #{ROOM} and {SHARED_SOCKETS} in #{OTHER_ROOM}")
+        order = [room for room in rooms for _ in range(SHARED_SOCKETS)]
+        opened = await asyncio.gather(*(clients.ready(room, token(ctx, f"reader{i}", room), f"a #{room} client")
+                                        for i, room in enumerate(order)), return_exceptions=True)
+        members = [o[0] for o in opened if not isinstance(o, BaseException)]
+        try:
+            problems = [o for o in opened if isinstance(o, BaseException)]
+            if problems:
+                raise problems[0]
+            ctx.step("PUBSUB NUMSUB per room and CLIENT LIST with all of them open")
+            counts = {room: redis_watch.subscribers(client, f"room:{room}") for room in rooms}
+            grown = redis_watch.connections(client) - connections_before
+            if any(count != 1 for count in counts.values()):
+                raise CheckFailed(f"with {SHARED_SOCKETS} sockets in each room, PUBSUB NUMSUB says {counts}; expected "
+                                  "1 subscription per room, on the hub's shared connection. One subscription per "
+                                  f"socket is one Redis connection per socket: {connections_before} -> "
+                                  f"{connections_before + grown} here. {sidecar.advice['connection_open']}")
+            if grown > SPARE_CONNECTIONS:
+                raise CheckFailed(f"{2 * SHARED_SOCKETS} sockets made the sidecar open {grown} more Redis connections "
+                                  f"(CLIENT LIST); the hub's one pub/sub connection and its small pool should serve "
+                                  f"them all. {sidecar.advice['connection_open']}")
+            for room in rooms:
+                sent = message(300, room)
+                await publish(launched.extras["redis_url"], room, sent)
+                await asyncio.gather(*(clients.expect_push(member, f"a #{room} client", sent)
+                                       for member, where in zip(members, order) if where == room))
+        finally:
+            await asyncio.gather(*(c.close() for c in members), return_exceptions=True)
+
+    session(ctx, launched, scenario, timeout=LONG_SESSION)

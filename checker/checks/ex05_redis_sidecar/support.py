@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -40,24 +41,24 @@ class Sidecar:
 
 
 PYTHON = Sidecar("python", "sidecar.py", "python newsroom/sidecar_server.py", {
-    "binary": "with decode_responses=True, pubsub data is a str, and send(str) makes a text frame.",
-    "push": "Subscribe before sending the ready frame (a message published earlier is lost), and forward the data "
-            "of every pubsub message of type 'message'.",
-    "ready_early": "subscribe() only sends SUBSCRIBE; await pubsub.get_message(timeout=...) for Redis's "
-                   "confirmation before sending ready.",
-    "lingers": "Unsubscribe and close in a `finally:`, and make the handler notice the client left: run "
-               "until_client_leaves beside forward_messages.",
-    "connection_open": "await pubsub.aclose() and client.aclose().",
+    "binary": "with decode_responses=True, pubsub data is a str, and broadcast(sockets, str) makes text frames.",
+    "push": "In handler, await join(...) before sending the ready frame (a message published earlier is lost), and "
+            "let dispatch broadcast the data of each published message to the room's sockets in hub.rooms.",
+    "ready_early": "in join, await hub.subscribe(channel_for(room)): it returns once Redis confirmed; send the ready "
+                   "frame after join returned, never before.",
+    "lingers": "Call leave in a `finally:` around join and until_client_leaves, and in leave unsubscribe (await "
+               "hub.unsubscribe(...)) when the room's last socket has gone.",
+    "connection_open": "use the hub's one connection (hub.subscribe, hub.client), never a Redis client per socket.",
 })
 NODE = Sidecar("node", "sidecar.js", "node node/server.js", {
     "binary": "send the published text as it came (a string makes a text frame; a Buffer a binary one).",
-    "push": "Send the ready frame only after `await subscriber.subscribe(...)` resolved (a message published "
-            "earlier is lost), and let the subscribe listener call forwardMessage(socket, text).",
-    "ready_early": "await subscriber.subscribe(channel, listener): its promise resolves once Redis confirmed; "
-                   "send ready after that, never before.",
-    "lingers": "Register socket.on('close', () => cleanUp(subscriber)), and clean up at once when the client "
-               "left while you were subscribing (socket.readyState is no longer 1).",
-    "connection_open": "in cleanUp, await subscriber.close() after unsubscribing (destroy() if that fails).",
+    "push": "Send the ready frame only after `await join(hub, room, socket)` (hub.subscribe resolves once Redis "
+            "confirmed), and let dispatch call forwardMessage(socket, text) for each socket of the room.",
+    "ready_early": "in join, await hub.subscribe(channelFor(room)): it resolves once Redis confirmed; send ready "
+                   "after join resolved, never before.",
+    "lingers": "Register socket.on('close', () => leave(hub, room, socket)), leave at once when the client left while "
+               "you were joining (socket.readyState is no longer 1), and unsubscribe in leave when the room is empty.",
+    "connection_open": "use the hub's connections (hub.subscribe, hub.client), never createClient per socket.",
 })
 
 
@@ -148,17 +149,18 @@ def session(ctx: Context, launched, scenario, *, timeout: float) -> None:
 
 
 # -- tokens and messages ---------------------------------------------------------------------------------
-def token(ctx: Context, user: str, room: str, age: float = 0.0) -> str:
-    """A token signed by the reference recipe (as Django would), ``age`` seconds old."""
+def token(ctx: Context, user: str, room: str, age: float = 0.0, nonce: str | None = None) -> str:
+    """A token signed by the reference recipe (as Django would), ``age`` seconds old, with a fresh nonce."""
     django_app(ctx)
     from django.core import signing
 
     from newsroom.protocol import TOKEN_SALT
 
+    payload = {"user": user, "room": room, "nonce": nonce or secrets.token_urlsafe(16)}
     if not age:
-        return signing.dumps({"user": user, "room": room}, salt=TOKEN_SALT)
+        return signing.dumps(payload, salt=TOKEN_SALT)
     with mock.patch("time.time", return_value=time.time() - age):
-        return signing.dumps({"user": user, "room": room}, salt=TOKEN_SALT)
+        return signing.dumps(payload, salt=TOKEN_SALT)
 
 
 def path(room: str, signed: str) -> str:

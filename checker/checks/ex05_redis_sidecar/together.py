@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 import urllib.parse
 
@@ -18,11 +19,13 @@ from .support import PYTHON, ROOM, Clients, Sidecar, redis_client, session, side
 SESSION = 8  # seconds for a whole client session (scaled by ctx.run_async)
 
 
-def _http(url: str, method: str = "GET", *, timeout: float, cookie: str | None = None, form: dict | None = None
-          ) -> tuple[int, dict, bytes]:
+def _http(url: str, method: str = "GET", *, timeout: float, cookie: str | None = None, form: dict | None = None,
+          csrf: str | None = None) -> tuple[int, dict, bytes]:
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     headers = {"Accept": "application/json"}
+    if csrf:
+        headers["X-CSRFToken"] = csrf
     body = None
     if cookie:
         headers["Cookie"] = cookie
@@ -45,11 +48,19 @@ def _django_answer(what: str, status: int, headers: dict, body: bytes, expected:
     return json.loads(body)
 
 
-def _login(url: str, name: str, timeout: float) -> str:
-    status, headers, _ = _http(f"{url}/login?name={name}&next=/room/{ROOM}/", timeout=timeout)
+def _login(url: str, name: str, timeout: float) -> tuple[str, str]:
+    """Log in as a browser would: the form on / (with its CSRF token), posted. The cookies and the token."""
+    status, headers, body = _http(f"{url}/", timeout=timeout)
+    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if status != 200 or not found or "set-cookie" not in headers:
+        raise CheckFailed(f"GET / answered HTTP {status} without a CSRF token (scaffolding); is the lesson folder "
+                          "intact?")
+    csrf_cookie = headers["set-cookie"].split(";", 1)[0]
+    form = {"name": name, "next": f"/room/{ROOM}/", "csrfmiddlewaretoken": found.group(1).decode()}
+    status, headers, _ = _http(f"{url}/login", "POST", cookie=csrf_cookie, form=form, timeout=timeout)
     if status != 302 or "set-cookie" not in headers:
         raise CheckFailed(f"logging in as {name} answered HTTP {status} (scaffolding); is the lesson folder intact?")
-    return headers["set-cookie"].split(";", 1)[0]
+    return f"{csrf_cookie}; {headers['set-cookie'].split(';', 1)[0]}", found.group(1).decode()
 
 
 def check_end_to_end(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
@@ -58,7 +69,7 @@ def check_end_to_end(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
     url = launched.url("http")
     redis_client(ctx)
     wait = ctx.timeout(3)
-    cookie = _login(url, "ada", wait)
+    cookie, csrf = _login(url, "ada", wait)
     ctx.step("GET /room/lobby/token (make_token) as ada")
     ticket = _django_answer("GET /room/lobby/token", *_http(f"{url}/room/{ROOM}/token", cookie=cookie, timeout=wait),
                             200)
@@ -74,7 +85,7 @@ def check_end_to_end(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
             ctx.step("POST /room/lobby/messages text=… as ada (Django stores it and calls publish_message)")
             answer = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: _http(f"{url}/room/{ROOM}/messages", "POST", cookie=cookie, timeout=wait,
-                                    form={"text": "from Django to the socket"}))
+                                    form={"text": "from Django to the socket"}, csrf=csrf))
             stored = _django_answer("POST /room/lobby/messages", *answer, 201)
             await clients.expect_push(client, "the client", stored)
         finally:
@@ -107,7 +118,9 @@ def check_browser_two_pages(ctx: Context) -> None:
     def open_room(name: str):
         page = ctx.new_page()
         ctx.step(f"{name} opens {url}/room/{ROOM}/ in Chromium")
-        page.goto(f"{url}/login?name={name}&next=/room/{ROOM}/")
+        page.goto(f"{url}/?next=/room/{ROOM}/")
+        page.fill("#login input[name=name]", name)
+        page.click("#login button")
         if page_probe.wait_for_state(page, ["live"], ctx.timeout(4)) != "live":
             problem = page_probe.dataset(page, "problem") or page.evaluate(
                 "document.getElementById('status').textContent")

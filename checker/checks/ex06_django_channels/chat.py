@@ -40,9 +40,10 @@ async def fresh_layer():
 class Participant:
     """``who`` connected (or connecting) to ``path`` of ``app``; the communicator is ``.talk``."""
 
-    def __init__(self, ctx: Context, app, who: str, room: str = ROOM, *, user=None, **headers):
+    def __init__(self, ctx: Context, app, who: str, room: str = ROOM, *, user=None, path: str | None = None,
+                 **headers):
         self.ctx, self.who = ctx, who
-        self.talk = comm.communicator(app, f"/ws/chat/{room}/", user=user, **headers)
+        self.talk = comm.communicator(app, path or f"/ws/chat/{room}/", user=user, **headers)
 
     def wait(self) -> float:
         return self.ctx.timeout(RECV)

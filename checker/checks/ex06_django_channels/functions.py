@@ -67,3 +67,49 @@ def check_plain_functions(ctx: Context) -> None:
                               f"crashing.{where(ctx, exc)}") from None
         raise CheckFailed(f"parse_message({raw!r:.80}) returned {got!r:.60}, but that is {what}: raise "
                           "InvalidMessage(\"...\") instead.")
+
+
+def hostile_inputs(consumers) -> list[tuple[str, str, str]]:
+    """(frame, what it is, what stops it): frames a valid chat never sends, each one an attack."""
+    frame_limit = getattr(consumers, "MAX_FRAME", 8000)
+    ok = '{"type": "message", "text": "hi"'
+    return [
+        ("[" * 100_000 + "]" * 100_000, "JSON arrays nested 100,000 deep",
+         "a size guard before json.loads (MAX_FRAME)"),
+        (ok + ', "x": ' + "[" * 3000 + "]" * 3000 + "}", "a short frame with arrays nested 3,000 deep",
+         "a depth guard before json.loads (MAX_DEPTH): json.loads recurses once per level and raises "
+         "RecursionError, which `except ValueError` does not catch"),
+        (ok + "}" + " " * (frame_limit * 4), f"a valid message followed by {frame_limit * 4:,} spaces",
+         "a size guard before json.loads: refuse a frame longer than MAX_FRAME characters, however valid"),
+        (ok + ', "pad": "' + "x" * 1_000_000 + '"}', "a valid message with a 1,000,000-character extra field",
+         "a size guard before json.loads (MAX_FRAME)"),
+    ]
+
+
+def check_hostile_input(ctx: Context) -> None:
+    consumers = ctx.import_learner("consumers")
+    for name in ("MAX_FRAME", "MAX_DEPTH"):
+        if not isinstance(getattr(consumers, name, None), int):
+            raise CheckFailed(f"consumers.{name} is missing: keep the constants MAX_FRAME and MAX_DEPTH from the "
+                              "exercise file (parse_message's guards use them).")
+    brackets = "[[[ {{{ " * 8 + "]]] }}}"
+    ctx.step("parse_message of a message whose text holds brackets (text, not nesting)")
+    got = consumers.parse_message(json.dumps({"type": "message", "text": brackets}))
+    if got != brackets.strip():
+        raise CheckFailed(f"parse_message refused or changed a message whose text is {brackets!r}: brackets inside a "
+                          "JSON string are text, not nesting (skip strings when you measure the depth).")
+    for raw, what, guard in hostile_inputs(consumers):
+        ctx.step(f"parse_message of {what}")
+        try:
+            got = consumers.parse_message(raw)
+        except consumers.InvalidMessage:
+            continue
+        except NotImplementedError:
+            raise
+        except RecursionError:
+            raise CheckFailed(f"parse_message of {what} raised RecursionError: the consumer would crash (close 1011, "
+                              f"a traceback in the server's log). It needs {guard}.") from None
+        except Exception as exc:  # noqa: BLE001 - the learner's function raised the wrong thing
+            raise CheckFailed(f"parse_message of {what} raised {type(exc).__name__}: {exc!s:.120}; raise "
+                              f"InvalidMessage instead. It needs {guard}.{where(ctx, exc)}") from None
+        raise CheckFailed(f"parse_message accepted {what} (returned {got!r:.40}): it needs {guard}.")

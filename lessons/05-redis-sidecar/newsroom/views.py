@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
 from newsroom import protocol, store
 from workshop import learner
@@ -64,10 +65,16 @@ def index(request):
                                                    "next": _safe_next(request.GET.get("next"))})
 
 
+@require_POST
 def login(request):
-    """``/login?name=ada&next=/room/lobby/``: remember the name in a signed cookie."""
-    name = (request.GET.get("name") or "").strip()
-    target = _safe_next(request.GET.get("next"))
+    """POST ``/login`` with ``name`` and ``next``: remember the name in a signed cookie.
+
+    POST only, and CSRF-checked like every POST here: a login by GET can be forced by any page
+    (an image or a link to ``/login?name=mallory``), which then logs the victim in as the
+    attacker, who reads whatever the victim posts next (login CSRF).
+    """
+    name = (request.POST.get("name") or "").strip()
+    target = _safe_next(request.POST.get("next"))
     if not USER_NAME.match(name):
         return render(request, "newsroom/index.html", {"user": None, "rooms": protocol.ROOMS, "next": target,
                                                        "problem": "Pick a name of 1-20 letters, digits, - or _."},
@@ -88,7 +95,11 @@ def room(request, room):
 
 
 def messages(request, room):
-    """GET ``?after=N``: the stored messages after N. POST ``text``: store, then publish (yours)."""
+    """GET ``?after=N``: the stored messages after N. POST ``text``: store, then publish (yours).
+
+    The POST passes Django's CsrfViewMiddleware first: the page sends the token in the
+    ``X-CSRFToken`` header; a form on another origin has no token, and its Origin is not ours.
+    """
     room = _known_room(room)
     if request.method == "GET":
         try:
@@ -100,7 +111,7 @@ def messages(request, room):
         return HttpResponseNotAllowed(["GET", "POST"])
     user = current_user(request)
     if user is None:
-        return JsonResponse({"error": "log in first (/login?name=...)"}, status=401)
+        return JsonResponse({"error": "log in first (the form on /)"}, status=401)
     if request.content_type == "application/json":
         try:
             text = str(json.loads(request.body or b"{}").get("text") or "")
@@ -124,7 +135,7 @@ def token(request, room):
     room = _known_room(room)
     user = current_user(request)
     if user is None:
-        return JsonResponse({"error": "log in first (/login?name=...)"}, status=401)
+        return JsonResponse({"error": "log in first (the form on /)"}, status=401)
     signed = _publish().make_token(user, room)
     response = JsonResponse({"token": signed, "url": f"{settings.NEWSROOM_SIDECAR_URL}/ws/{room}",
                              "expires_in": protocol.TOKEN_MAX_AGE})

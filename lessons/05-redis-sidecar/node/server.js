@@ -1,12 +1,13 @@
 // Run the learner's Node.js sidecar (scaffolding), the twin of newsroom/sidecar_server.py:
 //
 //   node lessons/05-redis-sidecar/node/server.js --exercise-dir exercises/05-redis-sidecar --port 8001 \
-//       --redis-url redis://127.0.0.1:6379/0 --allowed-origin http://127.0.0.1:8000
+//       --redis-url redis://127.0.0.1:6379/0 --allowed-origin http://127.0.0.1:8000 --secret-file /tmp/x/key
 //
-// It loads sidecar.js from the folder given by --exercise-dir and serves its handleConnection with
-// a `ws` WebSocketServer until SIGINT or SIGTERM: one call per connection. The contract's settings
-// come from the environment, as in production (WORKSHOP_REDIS_URL, WORKSHOP_ALLOWED_ORIGINS,
-// WORKSHOP_SECRET_KEY); --redis-url and --allowed-origin set the first two. The packages (ws, redis)
+// It loads sidecar.js from the folder given by --exercise-dir, opens the process's one shared Redis
+// pub/sub connection (newsroom/hub.js), and serves handleConnection(socket, request, hub) with a
+// `ws` WebSocketServer until SIGINT or SIGTERM: one call per connection. The signing key is read
+// from --secret-file (the launcher makes a random one per run); --redis-url and --allowed-origin
+// default to WORKSHOP_REDIS_URL and WORKSHOP_ALLOWED_ORIGINS. The packages (ws, redis)
 // are the ones pinned in package-lock.json next to this file, installed by setup_workshop.py with
 // `npm ci`. Lines starting with "Lesson 05:" name the learner's function that failed.
 "use strict";
@@ -18,6 +19,7 @@ const { parseArgs } = require("node:util");
 const HERE = __dirname;
 const EXIT_LEARNER_CODE = 1;
 const EXIT_PORT_BUSY = 3;
+const EXIT_NO_REDIS = 4;
 const HEARTBEAT_MS = 20000; // like the Python sidecar's ping_interval=20: find connections that died silently
 
 // The learner's folder has no node_modules: let its require("redis") and require("newsroom/protocol")
@@ -36,6 +38,7 @@ function options() {
       port: { type: "string", default: "8001" },
       "redis-url": { type: "string" },
       "allowed-origin": { type: "string", multiple: true, default: [] },
+      "secret-file": { type: "string" },
     },
   });
   if (!values["exercise-dir"]) {
@@ -69,8 +72,8 @@ function report(error, file, what) {
 function loadLearner(file) {
   try {
     const sidecar = require(file);
-    if (typeof sidecar.handleConnection !== "function") {
-      throw new Error("sidecar.js does not export handleConnection (module.exports = { ..., handleConnection })");
+    if (typeof sidecar.handleConnection !== "function" || typeof sidecar.dispatch !== "function") {
+      throw new Error("sidecar.js does not export handleConnection and dispatch (module.exports = { ..., handleConnection })");
     }
     return sidecar;
   } catch (error) {
@@ -81,12 +84,32 @@ function loadLearner(file) {
   }
 }
 
-function main() {
+/** This run's signing key, from the file the launcher wrote; secretKey() (protocol.js) returns it from now on. */
+function useSecretFile(file) {
+  const key = require("node:fs").readFileSync(file, "utf8").trim();
+  if (key.length < 32) {
+    console.error(`Cannot start the sidecar: the key in ${file} is too short (32 characters or more)`);
+    process.exit(2);
+  }
+  process.env.WORKSHOP_SECRET_KEY = key; // in this process only: the learner's signatureOf reads secretKey()
+}
+
+async function main() {
   const args = options();
   if (args["redis-url"]) process.env.WORKSHOP_REDIS_URL = args["redis-url"];
   if (args["allowed-origin"].length) process.env.WORKSHOP_ALLOWED_ORIGINS = args["allowed-origin"].join(",");
+  if (args["secret-file"]) useSecretFile(args["secret-file"]);
   const file = path.resolve(args["exercise-dir"], "sidecar.js");
   const sidecar = loadLearner(file);
+  const { Hub } = require("newsroom/hub");
+  const { redisUrl } = require("newsroom/protocol");
+  let hub;
+  try {
+    hub = await new Hub(redisUrl(), (...call) => sidecar.dispatch(...call)).start();
+  } catch (error) {
+    console.error(`Cannot start the sidecar: Redis at ${redisUrl()} did not answer (${error && error.message})`);
+    process.exit(EXIT_NO_REDIS);
+  }
 
   // A mistake in a callback (a Redis listener, a "close" handler) must not take every connection down
   // in a workshop: say where it was, and carry on.
@@ -99,7 +122,7 @@ function main() {
     socket.on("pong", () => { socket.alive = true; });
     socket.on("error", () => {}); // a broken connection ends in "close", which the handler watches
     Promise.resolve()
-      .then(() => sidecar.handleConnection(socket, request))
+      .then(() => sidecar.handleConnection(socket, request, hub))
       .catch((error) => {
         const reason = report(error, file, "the connection was closed with code 1011");
         if (socket.readyState === 1) socket.close(1011, reason);
@@ -125,7 +148,7 @@ function main() {
   const stop = () => {
     clearInterval(heartbeat);
     for (const socket of server.clients) socket.terminate();
-    server.close(() => process.exit(0));
+    server.close(() => hub.close().finally(() => process.exit(0)));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on("SIGINT", stop);

@@ -7,7 +7,10 @@ Three things here are the lesson's business; the rest is a minimal Django projec
 * ``ASGI_APPLICATION`` names the ASGI entry point (``chatsite/asgi.py``), which hands
   WebSockets to the learner's ``routing.application``.
 * ``CHANNEL_LAYERS`` is the in-memory layer (one process) unless ``WORKSHOP_REDIS_URL`` is set,
-  then Redis (several processes share groups).
+  then Redis (several processes share groups), with a ``capacity`` of 1000.
+
+``ALLOWED_HOSTS`` and ``CSRF_TRUSTED_ORIGINS`` also decide which pages may open a WebSocket: the
+learner's ``routing.ExactOriginValidator`` accepts the site's own origin and the trusted ones.
 """
 
 import os
@@ -16,7 +19,10 @@ from workshop.channels_support import redis_channel_layer, shared_sqlite
 
 SECRET_KEY = "workshop-lesson-06-not-a-secret"
 DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # AllowedHostsOriginValidator checks Origin against these
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # the Host header must name one of these (pages and sockets)
+# Origins of *other* sites trusted to open this site's WebSockets (and post its forms), exactly:
+# "https://app.example:8443". The site's own origin needs no entry (routing.site_origins).
+CSRF_TRUSTED_ORIGINS: list[str] = []
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver (ASGI) must win over staticfiles' and Django's (WSGI)
@@ -60,9 +66,12 @@ CHAT_ROOMS = ["lobby", "python", "django"]
 DATABASES = shared_sqlite("WORKSHOP_CHAT_DB", "workshop-06-db-", "chat.sqlite3")
 
 # -- the channel layer ----------------------------------------------------------------------
+# CHANNEL_CAPACITY: events that may wait per queue before group_send drops new ones (channels_redis's
+# default is 100; the README's section 11 measured why a classroom demo wants 1000).
+CHANNEL_CAPACITY = 1000
 REDIS_URL = os.environ.get("WORKSHOP_REDIS_URL", "")
 if REDIS_URL:
-    CHANNEL_LAYERS = redis_channel_layer(REDIS_URL)
+    CHANNEL_LAYERS = redis_channel_layer(REDIS_URL, capacity=CHANNEL_CAPACITY)
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

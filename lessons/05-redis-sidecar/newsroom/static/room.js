@@ -105,7 +105,7 @@
     socket.addEventListener("close", function (event) {
       const why = event.reason ? " (" + event.reason + ")" : "";
       state("closed", "closed, code " + event.code + why + "; reconnecting…");
-      if (event.code === 4401 || event.code === 4403 || event.code === 1011) {
+      if (event.code === 4401 || event.code === 4403 || event.code === 1011) {  // 4409 (token used): just retry
         problem("The sidecar closed the socket with code " + event.code + why + ". Its terminal says more.");
       } else if (!ready && event.code === 1006) {
         problem("Could not open the WebSocket to the sidecar (" + ticket.url + "). Is it running?");
@@ -126,7 +126,11 @@
     const body = new FormData(form);
     form.elements.text.value = "";
     try {
-      const message = await django(form.action, { method: "POST", body: body });
+      // Django's CSRF check: the token from the form (the cookie is HttpOnly), in the header it reads.
+      const csrf = form.elements.csrfmiddlewaretoken.value;
+      const message = await django(form.action, {
+        method: "POST", body: body, headers: { Accept: "application/json", "X-CSRFToken": csrf },
+      });
       show(message, "mine");  // usually the push got here first: then this copy is dropped
     } catch (error) {
       problem("Posting failed: " + error.message);

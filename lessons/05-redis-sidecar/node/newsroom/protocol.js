@@ -6,22 +6,28 @@
 // understanding each other without an error on either. That is the price of a second language.
 "use strict";
 
-const DEFAULT_SECRET_KEY = "workshop-lesson-05-not-a-secret";
+const { randomBytes } = require("node:crypto");
+
 const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0";
 
 const TOKEN_SALT = "newsroom.sidecar-token"; // django.core.signing's salt for the sidecar's tokens
 const TOKEN_MAX_AGE = 60; // seconds
 
+const ROOMS = ["lobby", "python", "django"];
 const ROOM_NAME = /^[a-z0-9-]{1,40}$/;
+// No key in the code: a key anyone can read is a key anyone can sign with. server.js reads this
+// run's key from --secret-file (the launcher made it); without one, a random key nobody else knows.
+const PROCESS_KEY = randomBytes(32).toString("base64url");
 
 const CLOSE_UNAUTHORIZED = 4401; // no token, a bad signature, an expired token, a token for another room
 const CLOSE_FORBIDDEN = 4403; // a page from an origin we do not serve
+const CLOSE_TOKEN_USED = 4409; // a token that has already opened a socket: each token is good for one
 const CLOSE_REDIS_GONE = 1011; // the sidecar lost Redis: the client should reconnect later
-const CLOSE_TOO_SLOW = 1013; // "try again later": this client could not keep up (Node only, see below)
+const CLOSE_TOO_SLOW = 1013; // "try again later": this client could not keep up
 
 // ws's send() never waits: what a slow client has not read yet piles up in socket.bufferedAmount,
-// in this process. The Python sidecar's send() waits past its write_limit (256 KiB) instead; here
-// the sidecar closes a client that falls this far behind, and the page reconnects and catches up.
+// in this process. One Redis connection serves every socket, so nobody may hold it up: a client
+// this far behind is closed, and its page reconnects and catches up (the Python sidecar does the same).
 const SLOW_CLIENT_LIMIT = 256 * 1024;
 
 /** The sidecar refuses this connection; the message becomes the close reason. */
@@ -33,7 +39,12 @@ class InvalidToken extends Error {
 }
 
 function secretKey() {
-  return process.env.WORKSHOP_SECRET_KEY || DEFAULT_SECRET_KEY;
+  return process.env.WORKSHOP_SECRET_KEY || PROCESS_KEY;
+}
+
+/** The Redis key that records a spent token: "newsroom:nonce:<nonce>". */
+function nonceKey(nonce) {
+  return `newsroom:nonce:${nonce}`;
 }
 
 function redisUrl() {
@@ -51,12 +62,15 @@ function channelFor(room) {
   return `room:${room}`;
 }
 
-/** "/ws/lobby?token=abc" -> ["lobby", "abc"]; InvalidToken when either is missing. */
+/** "/ws/lobby?token=abc" -> ["lobby", "abc"]; InvalidToken when either is missing or the room is not Django's. */
 function parseWsPath(path) {
   const url = new URL(path, "http://sidecar.invalid");
   const match = /^\/ws\/([^/]+)\/?$/.exec(url.pathname);
   if (!match || !ROOM_NAME.test(match[1])) {
     throw new InvalidToken(`no room in the path '${url.pathname}' (expected /ws/<room>?token=...)`);
+  }
+  if (!ROOMS.includes(match[1])) { // Django signs only its own rooms; refuse the others before anything
+    throw new InvalidToken(`no room '${match[1]}' here`);
   }
   const token = url.searchParams.get("token");
   if (!token) {
@@ -66,6 +80,7 @@ function parseWsPath(path) {
 }
 
 module.exports = {
-  TOKEN_SALT, TOKEN_MAX_AGE, CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_REDIS_GONE, CLOSE_TOO_SLOW,
-  SLOW_CLIENT_LIMIT, InvalidToken, secretKey, redisUrl, allowedOrigins, channelFor, parseWsPath,
+  TOKEN_SALT, TOKEN_MAX_AGE, ROOMS, CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_TOKEN_USED, CLOSE_REDIS_GONE,
+  CLOSE_TOO_SLOW, SLOW_CLIENT_LIMIT, InvalidToken, secretKey, redisUrl, allowedOrigins, channelFor, nonceKey,
+  parseWsPath,
 };

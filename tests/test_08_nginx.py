@@ -1,0 +1,85 @@
+"""Lesson 08's nginx front: the template, a real nginx run as this user, and the read timeout that
+cuts a quiet WebSocket unless someone pings (the keep-alive check grades only the learner's side)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+
+import pytest
+
+from checker import launchers
+from workshop import nginx, paths
+from workshop.launch import Ports
+
+SLUG = "08-scaling-and-security"
+LESSON = paths.lesson_dir(SLUG)
+SOLUTION = paths.exercise_dir(paths.SOLUTIONS, SLUG)
+needs_nginx = pytest.mark.skipif(nginx.find_nginx() is None and not os.environ.get("CI"), reason="no nginx here")
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_render_fills_every_placeholder_and_leaves_nginx_variables():
+    assert nginx.render("listen {{port}}; set $x $http_upgrade;", port=80) == "listen 80; set $x $http_upgrade;"
+    with pytest.raises(KeyError, match="missing"):
+        nginx.render("{{missing}}")
+
+
+@needs_nginx
+def test_the_template_with_the_reference_proxy_passes_nginx_t(tmp_path):
+    launcher = launchers.load(LESSON)
+    proxy = launcher.nginx_front([1, 2], tmp_path, proxy_conf=launcher.reference_proxy(), http_port=3, https_port=4)
+    import subprocess
+
+    out = subprocess.run([*proxy.argv[:-2], "-t"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "test is successful" in out.stderr
+
+
+def _quiet_socket(site, seconds: float, client_pings: bool) -> float | None:
+    """Open a signed-in socket through the front, keep it quiet; when it was cut (None: it was not)."""
+    os.environ["WORKSHOP_SCALE_DB"] = site.extras["db_path"]
+    from checker.probes import db
+    from workshop.channels_support import ensure_django
+
+    import sys
+
+    sys.path[:0] = [str(SOLUTION), str(LESSON)]
+    ensure_django("scalesite.settings")
+    from scaleroom.accounts import session_cookie_for
+
+    cookie = db.run(session_cookie_for, "quiet-test")
+
+    async def scenario():
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed
+
+        async with connect(site.url("http", "ws") + "/ws/chat/", origin=site.extras["origin"],
+                           additional_headers={"Cookie": f"sessionid={cookie}"},
+                           ping_interval=1 if client_pings else None) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+            started = time.monotonic()
+            try:
+                await asyncio.wait_for(ws.recv(), seconds)
+            except (asyncio.TimeoutError, TimeoutError):
+                return None
+            except ConnectionClosed as closed:
+                assert closed.rcvd is None  # nginx just closes: no close frame, the client sees 1006
+                return time.monotonic() - started
+        return None
+
+    return asyncio.run(scenario())
+
+
+@needs_nginx
+def test_a_quiet_socket_is_cut_at_the_read_timeout_unless_the_client_pings():
+    launcher = launchers.load(LESSON)
+    no_pings = {"ping_interval": 1000, "ping_timeout": 1000}
+    with launcher.launch(SOLUTION, Ports.free("http", "backend1"), backends=1, front="nginx", read_timeout=2.0,
+                         ping=no_pings, ready_timeout=60) as site:
+        cut = _quiet_socket(site, 6.0, client_pings=False)
+        assert cut is not None, "nginx kept a quiet socket open past proxy_read_timeout"
+        assert "upstream timed out" in site.services["nginx"].error_log()
+        assert _quiet_socket(site, 6.0, client_pings=True) is None
