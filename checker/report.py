@@ -34,6 +34,10 @@ def _indent(text: str, prefix: str = "      ") -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
 
 
+#: How many other failing checks the summary names, one line each, after the first problem.
+MAX_ALSO_FAILING = 5
+
+
 def first_sentence(message: str) -> str:
     """The first line of ``message``, cut after its first sentence: one line in the summary.
 
@@ -76,7 +80,10 @@ def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> s
             lines.append("    " + style.paint("Hint: ", "bold") + first.hint)
         if len(problems) > 1:
             lines.append("    Also failing:")
-            lines += [f"      - {c.name}: {first_sentence(c.message)}" for c in problems[1:]]
+            others = problems[1:]
+            lines += [f"      - {c.name}: {first_sentence(c.message)}" for c in others[:MAX_ALSO_FAILING]]
+            if len(others) > MAX_ALSO_FAILING:
+                lines.append(f"      - and {len(others) - MAX_ALSO_FAILING} more (--json lists every message)")
         lines.append(f"    More help: `python -m checker hint {result.id}` (one step at a time).")
     waiting = [c for c in result.checks if c.status is Status.WAITING]
     if waiting:
@@ -97,7 +104,9 @@ def overall(results: list[ExerciseResult], style: Style, target_label: str) -> s
     line = f"Progress: {done}/{len(results)} exercises complete, {score}/{maximum} points."
     todo = next((r for r in results if r.status is not Status.PASS), None)
     if todo is None:
-        advice = "Everything passes. Well done! Try `python -m checker serve NN` to play with your code."
+        number = results[0].id if len(results) == 1 else "NN"
+        advice = (f"Everything passes. Well done! Try `python -m checker serve {number}` to play with your code, "
+                  f"and `python -m checker solution {number}` to compare it with the reference.")
     else:
         advice = (f"Next: work on {todo.id} ({todo.title}) in {target_label}/{todo.slug}/, then run "
                   f"`python -m checker {todo.id}` again. Stuck? `python -m checker hint {todo.id}`.")

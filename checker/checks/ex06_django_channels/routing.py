@@ -19,10 +19,10 @@ def check_routing(ctx: Context) -> None:
     session = cookies("alice")["alice"]
     refused = [
         (dict(origin=FOREIGN_ORIGIN, session=session), f"from a page of another site (Origin {FOREIGN_ORIGIN})",
-         "wrap everything in AllowedHostsOriginValidator(...) (a missing Origin check lets any site use your "
-         "users' cookies)"),
+         "wrap everything in ExactOriginValidator(...) (a missing Origin check lets any site use your users' "
+         "cookies)"),
         (dict(session=session), "without any Origin header",
-         "wrap everything in AllowedHostsOriginValidator(...): it also refuses a handshake with no Origin"),
+         "wrap everything in ExactOriginValidator(...): it also refuses a handshake with no Origin"),
         (dict(origin=OWN_ORIGIN), "without a session cookie (an anonymous visitor)",
          "refuse users that are not authenticated in connect()"),
     ]

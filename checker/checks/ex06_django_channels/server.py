@@ -49,7 +49,7 @@ def check_daphne_clients(ctx: Context) -> None:
                 expect_message(await daphne.recv(client, who, "bob's message"), who, "bob", "sorry")
             ctx.step("connections that must be refused at the handshake (HTTP 403)")
             await daphne.refused(ROOM, sessions["alice"], FOREIGN_ORIGIN, f"from Origin {FOREIGN_ORIGIN}",
-                                 "AllowedHostsOriginValidator must refuse a page of another site (Origin rejection)")
+                                 "ExactOriginValidator must refuse a page of another site (Origin rejection)")
             await daphne.refused(ROOM, None, None, "without a session cookie",
                                  "connect() must refuse a visitor who is not logged in with close(code=4401)")
             await daphne.refused(UNKNOWN_ROOM, sessions["alice"], None, "to the unknown room 'kitchen'",
@@ -135,7 +135,7 @@ class Clients:
                     "(runserver is then Django's).")
         if status == 403:
             return ("\n403 is a refused handshake: a close() before accept() in connect(), or the Origin check "
-                    "(AllowedHostsOriginValidator: the Origin's host must be in ALLOWED_HOSTS).")
+                    "(ExactOriginValidator: the Origin must be the site's own, scheme, host and port).")
         return ""
 
     async def recv(self, client, who: str, waiting_for: str) -> dict:
