@@ -1,14 +1,14 @@
 """How fast is the learner's feedback loop? ``python bench/checker_speed.py [--repeat N] [NN ...]``.
 
-For each exercise, the median wall-clock seconds of:
+For each exercise, the median wall-clock seconds to the verdict of:
 
 - **pristine**: ``python -m checker NN`` on the untouched stubs, as a learner runs it (staged: the
   first ring fails, so the verdict comes without starting servers or a browser);
 - **full**: ``python -m checker NN --target solutions --full`` (every ring, browser included);
 - **watch r1**: one save graded by ``python -m checker watch`` when the learner works on the
   first ring (the plain functions; the reference's first ring alone);
-- **watch**: one save graded by ``python -m checker watch`` (warm Chromium, staged) on the whole
-  reference, after the first grading;
+- **watch**: one save graded by ``python -m checker watch`` (warm Chromium and zygote, staged) on
+  the whole reference, after the first grading;
 
 then all exercises at once. The goals beside them are the ones set for the checker (2-core
 machine): a first-ring verdict in 0.5 s, a full grade in 2 s, all exercises in 15 s, a watch
@@ -18,6 +18,7 @@ save of a plain-function ring in 1 s. Nothing is asserted: this measures and pri
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -33,10 +34,24 @@ from workshop import paths  # noqa: E402
 GOALS = {"pristine": 0.5, "full": 2.0, "watch r1": 1.0, "all": 15.0}
 
 
-def cli_seconds(*args: str) -> float:
+def cli_seconds(*args: str, to_exit: bool = False) -> float:
+    """Seconds from starting ``python -m checker`` (cold: no warm browser) to its first verdict printed.
+
+    The first line after the "Grading ..." header is an exercise's result block: what the learner
+    waits for. (The process then still waits for its workers to close their servers.) ``to_exit``:
+    until the process ends instead (all exercises: the last verdict comes just before).
+    """
+    env = {k: v for k, v in os.environ.items() if k != warm.ENV_CDP_URL}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True)
-    return time.perf_counter() - started
+    verdict = None
+    with subprocess.Popen([sys.executable, "-m", "checker", *args], cwd=ROOT, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+        lines = 0
+        for line in proc.stdout:
+            lines += bool(line.strip())
+            if lines == 2 and verdict is None and not to_exit:
+                verdict = time.perf_counter() - started
+    return verdict if verdict is not None else time.perf_counter() - started
 
 
 def ring_seconds(lesson, first_ring_only: bool) -> float:
@@ -47,7 +62,7 @@ def ring_seconds(lesson, first_ring_only: bool) -> float:
                                  "rings": lesson.rings[:1]})
     started = time.perf_counter()
     runner.grade(lesson, paths.SOLUTIONS, staged=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started  # the verdict; the worker closes its servers in the background
 
 
 def median(function, repeat: int) -> float:
@@ -64,16 +79,17 @@ def main() -> None:
     columns = ["pristine", "full", "watch r1", "watch"]
     print(f"{'exercise':<34}" + "".join(f"{c:>10}" for c in columns))
     print(f"{'goal (s)':<34}" + "".join(f"{GOALS.get(c, ''):>10}" for c in columns), flush=True)
-    with warm.warm_environment():
-        for lesson in chosen:
-            row = [median(lambda: cli_seconds(lesson.id), args.repeat),
-                   median(lambda: cli_seconds(lesson.id, "--target", "solutions", "--full"), args.repeat),
-                   median(lambda: ring_seconds(lesson, True), args.repeat)]
+    for lesson in chosen:
+        row = [median(lambda: cli_seconds(lesson.id), args.repeat),
+               median(lambda: cli_seconds(lesson.id, "--target", "solutions", "--full"), args.repeat)]
+        with warm.warm_environment(lesson, lesson.exercise_dir(paths.SOLUTIONS)):  # as `checker watch` does
             ring_seconds(lesson, False)  # the first save of a watch session pays for the warm-up
+            row.append(median(lambda: ring_seconds(lesson, True), args.repeat))
             row.append(median(lambda: ring_seconds(lesson, False), args.repeat))
-            print(f"{lesson.id + ' ' + lesson.title:<34}" + "".join(f"{v:>10.2f}" for v in row), flush=True)
+            runner.wait_reaped()
+        print(f"{lesson.id + ' ' + lesson.title:<34}" + "".join(f"{v:>10.2f}" for v in row), flush=True)
     if not args.exercises:
-        total = median(lambda: cli_seconds("--target", "solutions", "--full"), args.repeat)
+        total = median(lambda: cli_seconds("--target", "solutions", "--full", to_exit=True), args.repeat)
         print(f"{'all exercises (full)':<34}{total:>10.2f}   goal {GOALS['all']:g}")
 
 

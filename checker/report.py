@@ -7,6 +7,7 @@ Colours and symbols are used only when the output is a terminal that can show th
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from checker.pipeline import ExerciseResult, Status
@@ -34,6 +35,7 @@ def _indent(text: str, prefix: str = "      ") -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
 
 
+SENTENCE_END = re.compile(r"(?<!\.)\. ")
 #: How many other failing checks the summary names, one line each, after the first problem.
 MAX_ALSO_FAILING = 5
 
@@ -45,8 +47,9 @@ def first_sentence(message: str) -> str:
     which is the part that says what to do.
     """
     line = message.strip().splitlines()[0] if message.strip() else ""
-    if ". " in line:
-        line = line[: line.index(". ") + 1]
+    end = SENTENCE_END.search(line)  # an ellipsis ("61 62 ... (65545 bytes)") does not end one
+    if end:
+        line = line[: end.start() + 1]
     return line if len(line) <= 160 else line[:157] + "..."
 
 

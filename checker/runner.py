@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from checker import zygote
 from checker.catalog import Lesson
 from checker.pipeline import (CheckResult, Done, ExerciseResult, Finished, LoadFailed, Started, Status, Step,
                               WorkerSpec, decode, timeout_scale)
@@ -26,9 +27,12 @@ from workshop import paths, procs
 
 LOAD_TIMEOUT = float(os.environ.get("CHECKER_LOAD_TIMEOUT", "20"))  # process start-up + importing the learner's files
 EXIT_GRACE = 5.0  # after "done", time for the worker to close its servers and browser
+#: ``CHECKER_ZYGOTE=0``: no zygote of its own for a grading (to measure what it saves).
+OWN_ZYGOTE = os.environ.get("CHECKER_ZYGOTE", "1") != "0"
 
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
+_reapers: list[threading.Thread] = []
 _stopping = threading.Event()
 
 
@@ -44,7 +48,7 @@ def stop_all() -> None:
 class GradingProcess:
     """One ``checker.worker`` subprocess and the pipe its events come on."""
 
-    def __init__(self, lesson: Lesson, exercise_dir: Path, checks: list[str]):
+    def __init__(self, lesson: Lesson, exercise_dir: Path, checks: list[str], wait_for_zygote: bool = True):
         read_fd, write_fd = os.pipe()
         self.read_fd = read_fd
         self.log = tempfile.TemporaryFile()
@@ -55,12 +59,27 @@ class GradingProcess:
         with _live_lock:
             if _stopping.is_set():
                 raise KeyboardInterrupt
-            self.proc = procs.spawn([sys.executable, "-P", "-m", "checker.worker", spec.encode()],
-                                    stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                    pass_fds=(write_fd,), cwd=str(paths.REPO_ROOT), env=env)
+            self.proc = self._from_zygote(lesson, exercise_dir, spec, write_fd, wait_for_zygote)
+            if self.proc is None:
+                self.proc = procs.spawn([sys.executable, "-P", "-m", "checker.worker", spec.encode()],
+                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+                                        pass_fds=(write_fd,), cwd=str(paths.REPO_ROOT), env=env)
             _live.add(self.proc)
         os.close(write_fd)
         self._buffer = b""
+
+    def _from_zygote(self, lesson: Lesson, exercise_dir: Path, spec: WorkerSpec, write_fd: int, wait: bool):
+        """A grading forked by a zygote (imports already paid), or None to start a fresh Python.
+
+        ``wait``: use a zygote that is still importing (it started earlier than we would).
+        """
+        warm = zygote.for_exercise(lesson.id, exercise_dir)
+        if warm is None or not (warm.ready or wait):
+            return None
+        try:
+            return warm.fork(spec.encode(), (write_fd, self.log.fileno()))
+        except (OSError, RuntimeError):
+            return None
 
     def next_event(self, deadline: float):
         """The next event; ``"timeout"`` when the deadline passes; ``None`` at end of stream."""
@@ -96,6 +115,33 @@ class GradingProcess:
         self.log.close()
         return code
 
+    def finish_later(self) -> None:
+        """Let the worker close its servers and browser while the learner already reads the verdict.
+
+        After ``Done`` every result is in; what is left (stopping Daphne, Redis, Chromium: up to a
+        second) need not delay the report. A non-daemon thread waits for it, so the interpreter
+        still waits for every worker before it exits, and ``stop_all`` still kills them (they stay
+        in ``_live`` until reaped).
+        """
+        reaper = threading.Thread(target=self.finish, args=(True,), name=f"reap-{self.proc.pid}")
+        with _live_lock:
+            _reapers.append(reaper)
+        reaper.start()
+
+
+def wait_reaped(timeout: float | None = None) -> None:
+    """Wait until every finished grading process has exited (see ``GradingProcess.finish_later``)."""
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        with _live_lock:
+            _reapers[:] = [t for t in _reapers if t.is_alive()]
+            pending = list(_reapers)
+        if not pending:
+            return
+        pending[0].join(None if end is None else max(0.0, end - time.monotonic()))
+        if end is not None and time.monotonic() >= end:
+            return
+
 
 def _result(lesson: Lesson, name: str, status: Status, message: str, seconds: float | None = None) -> CheckResult:
     check = lesson.check(name)
@@ -109,13 +155,13 @@ def _with_output(message: str, process: GradingProcess) -> str:
     return f"{message}\nLast output:\n{tail}" if tail else message
 
 
-def _grade_checks(lesson: Lesson, exercise_dir: Path, names: list[str]) -> dict[str, CheckResult]:
+def _grade_checks(lesson: Lesson, exercise_dir: Path, names: list[str], fork: bool = True) -> dict[str, CheckResult]:
     """Run the checks ``names`` (in order) in as many grading processes as it takes; results by name."""
     pending = list(names)
     results: dict[str, CheckResult] = {}
     scale = timeout_scale()
     while pending:
-        process = GradingProcess(lesson, exercise_dir, pending)
+        process = GradingProcess(lesson, exercise_dir, pending, wait_for_zygote=fork)
         current: str | None = None
         step = "starting the grading process"
         deadline = time.monotonic() + LOAD_TIMEOUT * max(1.0, scale)
@@ -171,25 +217,66 @@ def _grade_checks(lesson: Lesson, exercise_dir: Path, names: list[str]) -> dict[
                     graceful = True
                     break
         finally:
-            process.finish(graceful)
+            if graceful and not _stopping.is_set():
+                process.finish_later()
+            else:
+                process.finish(graceful)
         if _stopping.is_set():
             raise KeyboardInterrupt
     return results
 
 
-def _grade_parallel(lesson: Lesson, exercise_dir: Path, checks, split: bool) -> dict[str, CheckResult]:
-    """Grade ``checks``: each group (record key ``group``) in a grading process of its own, side by side."""
+def _groups(checks, split: bool) -> list[list[str]]:
     by_group: dict[str, list[str]] = {}
     for check in checks:
         by_group.setdefault(check.group if split else "all", []).append(check.name)
-    groups = list(by_group.values())
+    return list(by_group.values())
+
+
+def _grade_parallel(lesson: Lesson, exercise_dir: Path, checks, split: bool, fork: bool = True):
+    """Grade ``checks``: each group (record key ``group``) in a grading process of its own, side by side."""
+    groups = _groups(checks, split)
     if len(groups) == 1:
-        return _grade_checks(lesson, exercise_dir, groups[0])
+        return _grade_checks(lesson, exercise_dir, groups[0], fork)
     results: dict[str, CheckResult] = {}
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        for part in pool.map(lambda names: _grade_checks(lesson, exercise_dir, names), groups):
+        for part in pool.map(lambda names: _grade_checks(lesson, exercise_dir, names, fork), groups):
             results.update(part)
     return results
+
+
+def _own_zygote(lesson: Lesson, exercise_dir: Path, split: bool, processes: int):
+    """A zygote for this grading alone, when it will need ``processes`` > 1 grading processes.
+
+    It imports once what each of them would import again, and each group forks from it. Staged
+    grading asks for one only once the first ring passed: a failing first ring (the common case
+    while learning) then pays for nothing more, and on two cores a zygote importing beside the
+    first ring's process was measured to slow that verdict down. (Not split: several exercises
+    at once keep the cores busy already.)
+    """
+    if not OWN_ZYGOTE or not split or zygote.for_exercise(lesson.id, exercise_dir) is not None or _stopping.is_set():
+        return None
+    if processes < 2:
+        return None
+    try:
+        own = zygote.Zygote(lesson.id, exercise_dir)
+    except OSError:
+        return None
+    with _live_lock:
+        _live.add(own.proc)
+    return own
+
+
+def _close_later(own) -> None:
+    """Stop a grading's own zygote once the gradings it forked have closed their servers."""
+    def close():
+        wait_reaped()
+        own.close()
+        with _live_lock:
+            _live.discard(own.proc)
+
+    closer = threading.Thread(target=close, name="close-zygote")
+    closer.start()
 
 
 def _waiting(lesson: Lesson, check, blocking_ring: str, failing: list[CheckResult]) -> CheckResult:
@@ -216,22 +303,29 @@ def grade(lesson: Lesson, target: Path, split: bool = True, staged: bool = False
     started = time.monotonic()
     exercise_dir = lesson.exercise_dir(target)
     results: dict[str, CheckResult] = {}
-    if not staged:
-        results = _grade_parallel(lesson, exercise_dir, lesson.checks, split)
-    else:
-        blocked: tuple[str, list[CheckResult]] | None = None
-        for ring in lesson.rings:
-            checks = [check for check in lesson.checks if check.ring == ring.name]
-            if not checks:
-                continue
-            if blocked is not None:
-                results.update({c.name: _waiting(lesson, c, *blocked) for c in checks})
-                continue
-            part = _grade_parallel(lesson, exercise_dir, checks, split)
-            results.update(part)
-            failing = [r for r in part.values() if r.status.is_problem]
-            if failing:
-                blocked = (ring.name, failing)
+    own = None
+    try:
+        if not staged:
+            own = _own_zygote(lesson, exercise_dir, split, len(_groups(lesson.checks, split)))
+            results = _grade_parallel(lesson, exercise_dir, lesson.checks, split)
+        else:
+            blocked: tuple[str, list[CheckResult]] | None = None
+            rings = [[c for c in lesson.checks if c.ring == ring.name] for ring in lesson.rings]
+            rings = [(ring, checks) for ring, checks in zip(lesson.rings, rings) if checks]
+            for index, (ring, checks) in enumerate(rings):
+                if blocked is not None:
+                    results.update({c.name: _waiting(lesson, c, *blocked) for c in checks})
+                    continue
+                if index == 1:
+                    own = _own_zygote(lesson, exercise_dir, split, sum(len(_groups(c, split)) for _, c in rings[1:]))
+                part = _grade_parallel(lesson, exercise_dir, checks, split, fork=index > 0)
+                results.update(part)
+                failing = [r for r in part.values() if r.status.is_problem]
+                if failing:
+                    blocked = (ring.name, failing)
+    finally:
+        if own is not None:
+            _close_later(own)
     return ExerciseResult(id=lesson.id, slug=lesson.slug, title=lesson.title,
                           checks=[results[check.name] for check in lesson.checks],
                           seconds=round(time.monotonic() - started, 2))

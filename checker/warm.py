@@ -6,6 +6,9 @@ the learner's code never touches and that is slow to start: a headless Chromium,
 grading processes reach over the DevTools protocol (``WORKSHOP_CDP_URL``); each check still gets a
 fresh browser context (its own cookies and storage), closed when the check ends.
 
+And a zygote (``checker.zygote``) that has imported the checker, the lesson's checks and the
+third-party modules once, and forks each grading process from that: never the learner's code.
+
 Measured with ``bench/checker_speed.py`` (see its ``watch`` column): launching Chromium is the
 largest fixed cost of a browser ring.
 """
@@ -17,6 +20,7 @@ import os
 import shutil
 import tempfile
 
+from checker import zygote
 from workshop import browser, net, procs
 
 ENV_CDP_URL = "WORKSHOP_CDP_URL"
@@ -48,14 +52,40 @@ def warm_browser():
 
 
 @contextlib.contextmanager
-def warm_environment():
-    """Start what is kept warm and expose it to the grading processes through the environment."""
+def warm_zygote(lesson, exercise_dir):
+    """A ``checker.zygote`` for one exercise (or None): gradings fork from it instead of starting Python."""
+    if lesson is None:
+        yield None
+        return
+    try:
+        forker = zygote.Zygote(lesson.id, exercise_dir)
+    except OSError:
+        yield None
+        return
+    if not forker.wait_ready(60):
+        forker.close()
+        yield None
+        return
+    try:
+        yield forker
+    finally:
+        forker.close()
+
+
+@contextlib.contextmanager
+def warm_environment(lesson=None, exercise_dir=None):
+    """Start what is kept warm and expose it to the grading processes through the environment.
+
+    With a ``lesson`` (and its ``exercise_dir``), also a zygote that has imported what its
+    gradings import, started after the browser so that its forks inherit ``WORKSHOP_CDP_URL``.
+    """
     with warm_browser() as cdp_url:
         previous = os.environ.get(ENV_CDP_URL)
         if cdp_url:
             os.environ[ENV_CDP_URL] = cdp_url
         try:
-            yield {"browser": cdp_url}
+            with warm_zygote(lesson, exercise_dir) as forker:
+                yield {"browser": cdp_url, "zygote": forker}
         finally:
             if previous is None:
                 os.environ.pop(ENV_CDP_URL, None)

@@ -53,6 +53,15 @@ def test_allowed_origins_are_normalised(monkeypatch):
     assert protocol.allowed_origins() == {"http://127.0.0.1:8000", "http://localhost:8000"}
 
 
+def login(opener, port: int, name: str) -> str:
+    """Log in as the page does: the form on / with its CSRF token, posted. Returns the token (for X-CSRFToken)."""
+    page = opener.open(f"http://127.0.0.1:{port}/?next=/room/lobby/", timeout=5).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"name": name, "next": "/room/lobby/", "csrfmiddlewaretoken": csrf}).encode()
+    assert 'id="messages"' in opener.open(f"http://127.0.0.1:{port}/login", data=form, timeout=5).read().decode()
+    return csrf
+
+
 def _demo(port: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "checker", "serve", "05", "--target", "solutions", "--port",
                              str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -88,8 +97,7 @@ def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
         redis_port = int(re.search(r"redis://127\.0\.0\.1:(\d+)/0", out).group(1))
         sidecar_port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws/", out).group(1))
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        page = opener.open(f"http://127.0.0.1:{port}/login?name=ada&next=/room/lobby/", timeout=5).read().decode()
-        assert 'id="messages"' in page
+        csrf = login(opener, port, "ada")
         ticket = json.loads(opener.open(f"http://127.0.0.1:{port}/room/lobby/token", timeout=5).read())
         assert ticket["url"] == f"ws://127.0.0.1:{sidecar_port}/ws/lobby"
 
@@ -100,7 +108,8 @@ def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
             async with connect(url, origin=f"http://127.0.0.1:{port}") as ws:
                 assert json.loads(await ws.recv())["type"] == "ready"
                 request = urllib.request.Request(f"http://127.0.0.1:{port}/room/lobby/messages",
-                                                 data=b"text=through+the+demo", headers={"Accept": "application/json"})
+                                                 data=b"text=through+the+demo",
+                                                 headers={"Accept": "application/json", "X-CSRFToken": csrf})
                 loop = asyncio.get_running_loop()
                 stored = json.loads(await loop.run_in_executor(None, lambda: opener.open(request, timeout=5).read()))
                 pushed = json.loads(await asyncio.wait_for(ws.recv(), 2))
@@ -152,6 +161,12 @@ def _require_node():
     return node_probe
 
 
+def _key() -> str:
+    from django.conf import settings
+
+    return settings.SECRET_KEY
+
+
 def _django_signing():
     from django.conf import settings
 
@@ -167,11 +182,14 @@ def test_the_js_contract_equals_the_python_contract():
     _require_node()
     script = ("const p = require('newsroom/protocol'); const parse = (x) => { try { return p.parseWsPath(x); } "
               "catch (e) { return e.name; } }; console.log(JSON.stringify({salt: p.TOKEN_SALT, age: p.TOKEN_MAX_AGE, "
-              "codes: [p.CLOSE_UNAUTHORIZED, p.CLOSE_FORBIDDEN, p.CLOSE_REDIS_GONE], secret: p.secretKey(), "
+              "codes: [p.CLOSE_UNAUTHORIZED, p.CLOSE_FORBIDDEN, p.CLOSE_TOKEN_USED, p.CLOSE_REDIS_GONE, "
+              "p.CLOSE_TOO_SLOW], limit: p.SLOW_CLIENT_LIMIT, rooms: p.ROOMS, nonce: p.nonceKey('n'), "
+              "secret: p.secretKey().length, "
               "channel: p.channelFor('lobby'), origins: [...p.allowedOrigins()].sort(), "
               "paths: JSON.parse(process.argv[1]).map(parse)}))")
     paths_ = ["/ws/lobby?token=abc", "/ws/lobby/?token=a%3Ab%3Ac", "/ws/python?x=1&token=t", "/ws/lobby",
-              "/ws/lobby?token=", "/ws/?token=t", "/other/lobby?token=t", "/ws/Lobby!?token=t", "/ws/a/b?token=t"]
+              "/ws/lobby?token=", "/ws/?token=t", "/other/lobby?token=t", "/ws/Lobby!?token=t", "/ws/a/b?token=t",
+              "/ws/not-a-real-room?token=t"]
     env = {**os.environ, "NODE_PATH": str(NODE_DIR), "WORKSHOP_ALLOWED_ORIGINS": " HTTP://127.0.0.1:8000/ ,http://x:1,,"}
     env.pop("WORKSHOP_SECRET_KEY", None)
     out = subprocess.run(["node", "-e", script, json.dumps(paths_)], env=env, capture_output=True, text=True,
@@ -185,8 +203,10 @@ def test_the_js_contract_equals_the_python_contract():
             return "InvalidToken"
 
     assert js == {"salt": protocol.TOKEN_SALT, "age": protocol.TOKEN_MAX_AGE,
-                  "codes": [protocol.CLOSE_UNAUTHORIZED, protocol.CLOSE_FORBIDDEN, protocol.CLOSE_REDIS_GONE],
-                  "secret": protocol.DEFAULT_SECRET_KEY, "channel": protocol.channel_for("lobby"),
+                  "codes": [protocol.CLOSE_UNAUTHORIZED, protocol.CLOSE_FORBIDDEN, protocol.CLOSE_TOKEN_USED,
+                            protocol.CLOSE_REDIS_GONE, protocol.CLOSE_TOO_SLOW],
+                  "limit": protocol.SLOW_CLIENT_LIMIT, "rooms": list(protocol.ROOMS), "nonce": protocol.nonce_key("n"),
+                  "secret": 43, "channel": protocol.channel_for("lobby"),
                   "origins": ["http://127.0.0.1:8000", "http://x:1"], "paths": [parse(p) for p in paths_]}
 
 
@@ -202,35 +222,39 @@ def test_the_js_solution_verifies_exactly_what_django_signs():
         with mock.patch("time.time", return_value=time.time() - age):
             return signing.dumps(obj, salt=salt, **options)
 
-    good = dumps({"user": "ada", "room": room})
+    good = dumps({"user": "ada", "room": room, "nonce": "n1"})
     payload, stamp, signature = good.split(":")
     flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
     cases = [
         (good, "ada"),
-        (dumps({"user": "grace", "room": room, "pad": "x" * 200}, compress=True), "grace"),
-        (dumps({"user": "old", "room": room}, age=50), "old"),
-        (dumps({"user": "ada", "room": room}, age=61), "expired"),
+        (dumps({"user": "grace", "room": room, "nonce": "n2", "pad": "x" * 200}, compress=True), "grace"),
+        (dumps({"user": "old", "room": room, "nonce": "n3"}, age=50), "old"),
+        (dumps({"user": "ada", "room": room, "nonce": "n4"}, age=61), "expired"),
         (f"{payload}:{stamp}:{flipped}", "signature"),
         (f"{payload[:-2]}xx:{stamp}:{signature}", "signature"),
         (f"{payload}:{stamp[:-1]}0:{signature}", "signature"),
         (signing.dumps({"user": "ada", "room": room}, salt=salt, key="another key"), "signature"),
         (signing.dumps({"user": "ada", "room": room}, salt="another.salt"), "signature"),
-        (dumps({"user": "ada", "room": "python"}), "another room"),
-        (dumps({"room": room}), "user"),
+        (dumps({"user": "ada", "room": "python", "nonce": "n5"}), "another room"),
+        (dumps({"room": room, "nonce": "n6"}), "user"),
+        (dumps({"user": "ada", "room": room}), "nonce"),
         (good + ":", "signature"),
         ("", "signature"),
     ]
     assert cases[1][0].startswith("."), "the compressed token starts with a dot"
+    key = {"WORKSHOP_SECRET_KEY": _key()}  # the key is random per process: tell node which one signed
     results = node_probe.call(NODE_DIR / "call.js", ROOT / "solutions" / "05-redis-sidecar",
-                              [{"fn": "verifyToken", "args": [signed, room]} for signed, _ in cases], timeout=30)
+                              [{"fn": "verifyToken", "args": [signed, room]} for signed, _ in cases], timeout=30,
+                              env=key)
+    nonces = {"ada": "n1", "grace": "n2", "old": "n3"}
     for (signed, expected), result in zip(cases, results):
-        if expected in ("ada", "grace", "old"):
-            assert result == {"value": expected}, signed
+        if expected in nonces:
+            assert result == {"value": {"user": expected, "nonce": nonces[expected]}}, signed
         else:
             assert result["error"]["name"] == "InvalidToken" and expected in result["error"]["message"], (signed, result)
     values = ["a:b", "héllo 👋", "x" * 300]
     signed = node_probe.call(NODE_DIR / "call.js", ROOT / "solutions" / "05-redis-sidecar",
-                             [{"fn": "signatureOf", "args": [v]} for v in values], timeout=30)
+                             [{"fn": "signatureOf", "args": [v]} for v in values], timeout=30, env=key)
     assert [r["value"] for r in signed] == [signing.Signer(salt=salt).signature(v) for v in values]
 
 
@@ -285,7 +309,7 @@ def test_demo_runs_the_node_sidecar_with_django():
         out = read_until(proc, r"After editing", 30)
         assert "sidecar.js" in out and "Node.js" in out
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        opener.open(f"http://127.0.0.1:{port}/login?name=ada&next=/room/lobby/", timeout=5).read()
+        login(opener, port, "ada")
         ticket = json.loads(opener.open(f"http://127.0.0.1:{port}/room/lobby/token", timeout=5).read())
 
         async def ready():

@@ -15,7 +15,7 @@ from tests.helpers import ROOT, checker, checker_json, copy_tree, live_processes
 from workshop import paths, procs
 
 SLUG = "01-http-polling"
-QUICK = {"CHECKER_LOAD_TIMEOUT": "4", "CHECKER_TIMEOUT_SCALE": "0.4"}
+QUICK = {"CHECKER_LOAD_TIMEOUT": "6", "CHECKER_TIMEOUT_SCALE": "0.5"}
 
 
 def _broken(tmp_path: Path, old: str, new: str, name: str = "polling.py") -> Path:

@@ -35,7 +35,7 @@ def run(argv: list[str]) -> int:
     target = cli.target_folder(args.target)
     folder = lesson.exercise_dir(target)
     style = report.Style()
-    with warm.warm_environment():
+    with warm.warm_environment(lesson, folder):
         _loop(lesson, target, folder, style, args)
 
 

@@ -8,6 +8,10 @@ That is why WebSockets need no "sticky sessions": the connection itself is the s
 What one connection on backend A must tell a connection on backend B travels through the
 channel layer (Redis), not through the balancer.
 
+The lesson's front is a real nginx when one is installed (``launch.py``, ``nginx.conf.template``);
+this balancer stands in where none is, and shows the one thing nginx hides: a TCP balancer routes
+connections, an HTTP proxy routes requests (README, section 10).
+
 Loopback only. Use it from the command line::
 
     python lessons/08-scaling-and-security/balancer.py --port 8000 8101 8102

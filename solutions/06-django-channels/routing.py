@@ -81,7 +81,7 @@ def _origin_triple(origin: str):
     except ValueError:  # a port that is not a number, a bad IPv6 literal
         return None
     scheme = parts.scheme.lower()
-    if origin != f"{parts.scheme}://{parts.netloc}" or "@" in parts.netloc:  # a path, a query, user info
+    if origin.lower() != f"{parts.scheme}://{parts.netloc}".lower() or "@" in parts.netloc:  # a path, user info
         return None
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         return None

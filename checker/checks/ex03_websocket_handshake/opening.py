@@ -75,7 +75,9 @@ def check_handshake_accepts(ctx: Context) -> None:
         key = request.header("sec-websocket-key")
         problems = []
         if response.status != 101:
-            problems.append(f"status {response.status} (expected 101 Switching Protocols)")
+            body = response.body[:120]
+            problems.append(f"status {response.status}" + (f" with the body {body!r}" if body else "")
+                            + " (expected 101 Switching Protocols)")
         if (response.header("upgrade") or "").lower() != "websocket":
             problems.append(f"Upgrade: {response.header('upgrade')!r} (expected 'websocket')")
         if "upgrade" not in common().header_tokens(response.header("connection")):
@@ -90,6 +92,8 @@ def check_handshake_accepts(ctx: Context) -> None:
             raise CheckFailed(
                 f"For {what}:\n{raw.rstrip()}\nhandshake_response() answered: " + "; ".join(problems) + ".\n"
                 + (f"{advice}\n" if advice and response.status != 101 else "")
+                + ("Which of your checks refused it? Note that request.headers has lower-case names "
+                   "(request.header(name) ignores the case).\n" if response.status != 101 else "")
                 + "RFC 6455 §4.2.2: 'HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', "
                 "'Sec-WebSocket-Accept: <accept_key(key)>', then an empty line."
             )

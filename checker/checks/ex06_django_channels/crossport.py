@@ -42,7 +42,7 @@ def check_cross_port_page(ctx: Context) -> None:
                           f"{str(exc).splitlines()[0]}).{server_says(server)}") from None
     if not pages.wait_for(victim, "document.body.dataset.history !== undefined", ctx.timeout(WAIT)):
         raise CheckFailed("the victim's own page (the site's own origin) got no history: the chat must work for its "
-                          f"own pages before refusing others (the check two_tabs shows why).{server_says(server)}")
+                          f"own pages before refusing others (the check browser_two_tabs says more).{server_says(server)}")
     target = f"ws://127.0.0.1:{server.port}/ws/chat/{ROOM}/"
     with foreign_page.serve(foreign_page.hijack_page(target)) as url:
         ctx.step(f"in the same browser, a page on {url} opens {target} (the victim's cookie rides along)")

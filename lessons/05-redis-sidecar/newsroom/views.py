@@ -8,13 +8,14 @@ in the exercise folder being served.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
@@ -50,10 +51,17 @@ def current_user(request) -> str | None:
     return request.get_signed_cookie(USER_COOKIE, default=None, salt=USER_SALT)
 
 
-def _known_room(room: str) -> str:
-    if room not in protocol.ROOMS:
-        raise Http404(f"no room {room!r}")
-    return room
+def _known_room(view):
+    """Answer 404 for a room Django does not serve (an answer, not Http404: the error middleware
+    would turn that exception into a 500). Django signs tokens only for its own rooms."""
+
+    @functools.wraps(view)
+    def only_our_rooms(request, room):
+        if room not in protocol.ROOMS:
+            return JsonResponse({"error": f"no room {room!r}"}, status=404)
+        return view(request, room)
+
+    return only_our_rooms
 
 
 def _safe_next(target: str | None) -> str:
@@ -84,8 +92,8 @@ def login(request):
     return response
 
 
+@_known_room
 def room(request, room):
-    room = _known_room(room)
     user = current_user(request)
     if user is None:
         return HttpResponseRedirect(f"/?next=/room/{room}/")
@@ -94,13 +102,13 @@ def room(request, room):
                                                   "history": history})
 
 
+@_known_room
 def messages(request, room):
     """GET ``?after=N``: the stored messages after N. POST ``text``: store, then publish (yours).
 
     The POST passes Django's CsrfViewMiddleware first: the page sends the token in the
     ``X-CSRFToken`` header; a form on another origin has no token, and its Origin is not ours.
     """
-    room = _known_room(room)
     if request.method == "GET":
         try:
             after = int(request.GET.get("after") or 0)
@@ -130,9 +138,9 @@ def messages(request, room):
     return HttpResponseRedirect(f"/room/{room}/")  # a plain form post, without JavaScript
 
 
+@_known_room
 def token(request, room):
     """The ticket for the sidecar: a short-lived token signed with SECRET_KEY (``make_token`` is yours)."""
-    room = _known_room(room)
     user = current_user(request)
     if user is None:
         return JsonResponse({"error": "log in first (the form on /)"}, status=401)
