@@ -33,7 +33,7 @@ from workshop.launch import Ports
 
 from . import support
 
-READ_TIMEOUT = 3.0  # seconds (at scale 1): the keep-alive check's proxy_read_timeout
+READ_TIMEOUT = 6.0  # seconds (at scale 1): the keep-alive check's proxy_read_timeout (Daphne's 2 s tick leaves 2 s of margin)
 QUIET = 2.5         # how many read timeouts the quiet socket must outlive
 NO_UPGRADE = ("nginx passed the handshake on as a plain GET: the Upgrade header (hop-by-hop: a proxy drops it "
               "unless told to pass it) never reached Daphne, so Django answered the GET of /ws/chat/ with its "

@@ -94,7 +94,7 @@ function useSecretFile(file) {
   process.env.WORKSHOP_SECRET_KEY = key; // in this process only: the learner's signatureOf reads secretKey()
 }
 
-async function main() {
+function main() {
   const args = options();
   if (args["redis-url"]) process.env.WORKSHOP_REDIS_URL = args["redis-url"];
   if (args["allowed-origin"].length) process.env.WORKSHOP_ALLOWED_ORIGINS = args["allowed-origin"].join(",");
@@ -103,13 +103,19 @@ async function main() {
   const sidecar = loadLearner(file);
   const { Hub } = require("newsroom/hub");
   const { redisUrl } = require("newsroom/protocol");
-  let hub;
-  try {
-    hub = await new Hub(redisUrl(), (...call) => sidecar.dispatch(...call)).start();
-  } catch (error) {
-    console.error(`Cannot start the sidecar: Redis at ${redisUrl()} did not answer (${error && error.message})`);
-    process.exit(EXIT_NO_REDIS);
-  }
+  // The shared Redis connection opens once the port is ours (a busy port is reported first);
+  // a connection that arrives meanwhile waits for it.
+  let hub = null;
+  let hubReady = null;
+  const openHub = () => {
+    hubReady = new Hub(redisUrl(), (...call) => sidecar.dispatch(...call)).start().then((started) => {
+      hub = started;
+      return started;
+    }, (error) => {
+      console.error(`Cannot start the sidecar: Redis at ${redisUrl()} did not answer (${error && error.message})`);
+      process.exit(EXIT_NO_REDIS);
+    });
+  };
 
   // A mistake in a callback (a Redis listener, a "close" handler) must not take every connection down
   // in a workshop: say where it was, and carry on.
@@ -121,8 +127,8 @@ async function main() {
     socket.alive = true;
     socket.on("pong", () => { socket.alive = true; });
     socket.on("error", () => {}); // a broken connection ends in "close", which the handler watches
-    Promise.resolve()
-      .then(() => sidecar.handleConnection(socket, request, hub))
+    hubReady
+      .then((ready) => sidecar.handleConnection(socket, request, ready))
       .catch((error) => {
         const reason = report(error, file, "the connection was closed with code 1011");
         if (socket.readyState === 1) socket.close(1011, reason);
@@ -136,6 +142,7 @@ async function main() {
     }
   }, HEARTBEAT_MS);
   server.on("listening", () => {
+    openHub();
     console.log(`Sidecar (Node.js ${process.version}) listening on ws://${args.host}:${args.port}/ws/<room>?token=...`);
   });
   server.on("error", (error) => {
@@ -148,7 +155,7 @@ async function main() {
   const stop = () => {
     clearInterval(heartbeat);
     for (const socket of server.clients) socket.terminate();
-    server.close(() => hub.close().finally(() => process.exit(0)));
+    server.close(() => (hub ? hub.close() : Promise.resolve()).finally(() => process.exit(0)));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on("SIGINT", stop);
