@@ -28,6 +28,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -52,16 +53,20 @@ ROOM, ORIGIN = latency_bench.ROOM, latency_bench.ORIGIN
 
 
 def _django_session(url: str):
+    """Logged in as the page does: the form's CSRF token, then a POST. The opener and the token."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    opener.open(f"{url}/login?name=bench&next=/room/{ROOM}/", timeout=10).read()
-    return opener
+    page = opener.open(f"{url}/", timeout=10).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"name": "bench", "next": f"/room/{ROOM}/", "csrfmiddlewaretoken": csrf})
+    opener.open(f"{url}/login", data=form.encode(), timeout=10).read()
+    return opener, csrf
 
 
 async def post_latency(url: str, port: int, rounds: int) -> dict:
     """POST to Django → the websockets client, ``rounds`` times (one client)."""
     from websockets.asyncio.client import connect
 
-    opener = _django_session(url)
+    opener, csrf = _django_session(url)
     loop = asyncio.get_running_loop()
     latencies = []
     async with connect(f"ws://127.0.0.1:{port}/ws/{ROOM}?token={urllib.parse.quote(latency_bench.token('bench'))}",
@@ -69,7 +74,7 @@ async def post_latency(url: str, port: int, rounds: int) -> dict:
         assert json.loads(await ws.recv())["type"] == "ready"
         for n in range(rounds):
             request = urllib.request.Request(f"{url}/room/{ROOM}/messages", data=f"text=round+{n}".encode(),
-                                             headers={"Accept": "application/json"})
+                                             headers={"Accept": "application/json", "X-CSRFToken": csrf})
             arrival = asyncio.ensure_future(ws.recv())
             started = time.perf_counter()
             await loop.run_in_executor(None, lambda: opener.open(request, timeout=10).read())

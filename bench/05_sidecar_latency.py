@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import statistics
 import sys
 import time
@@ -61,7 +62,7 @@ def token(user: str) -> str:
 
     from newsroom import protocol
 
-    return signing.dumps({"user": user, "room": ROOM}, salt=protocol.TOKEN_SALT)
+    return signing.dumps({"user": user, "room": ROOM, "nonce": secrets.token_urlsafe(16)}, salt=protocol.TOKEN_SALT)
 
 
 async def run_clients(port: int, redis_url: str, count: int, messages: int, pid: int) -> dict:
@@ -117,14 +118,18 @@ def browser_latency(url: str, rounds: int) -> dict:
         chromium = browser.launch(p)
         try:
             page = chromium.new_page()
-            page.goto(f"{url}/login?name=bench&next=/room/{ROOM}/")
+            page.goto(f"{url}/?next=/room/{ROOM}/")  # log in through the form (a CSRF-checked POST)
+            page.fill("#login input[name=name]", "bench")
+            page.click("#login button")
             page.wait_for_function("document.body.dataset.state === 'live'", timeout=10000)
             latencies = []
             for n in range(rounds):
                 text = f"browser round {n}"
                 started = time.perf_counter()
                 page.evaluate("t => fetch(location.pathname + 'messages', {method: 'POST', headers: "
-                              "{Accept: 'application/json'}, body: new URLSearchParams({text: t})})", text)
+                              "{Accept: 'application/json', 'X-CSRFToken': "
+                              "document.querySelector('[name=csrfmiddlewaretoken]').value}, "
+                              "body: new URLSearchParams({text: t})})", text)
                 page.wait_for_function(f"document.querySelector('#messages li.pushed:last-child')?.textContent"
                                        f".includes({json.dumps(text)})", polling="raf", timeout=5000)
                 latencies.append((time.perf_counter() - started) * 1000)

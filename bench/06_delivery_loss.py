@@ -43,7 +43,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +51,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from checker import launchers  # noqa: E402
 from checker.probes import chat_clients, daphne  # noqa: E402
-from checker.probes.chat_clients import Tally  # noqa: E402
+from checker.probes.chat_clients import (  # noqa: E402
+    Load, Tally, read_into, send_on_beat, wait_for_deliveries)
 from workshop import launch  # noqa: E402
 from workshop.redis_server import RedisServer  # noqa: E402
 
@@ -130,18 +130,6 @@ def over_capacity(site: launch.Launch) -> tuple[int, int]:
 
 # -- the clients -------------------------------------------------------------------------------
 
-@dataclass
-class Load:
-    clients: int
-    interval: float
-    seconds: float
-
-    @property
-    def label(self) -> str:
-        rate = f"1 msg/{self.interval:g} s" if self.interval >= 1 else f"every {self.interval * 1000:g} ms"
-        return f"{self.clients} clients, {rate}, {self.seconds:g} s"
-
-
 async def open_client(index: int, port: int, cookie: str):
     """A logged-in WebSocket in the room, past its history; three tries (a loaded server may drop
     a handshake: Daphne closes one the application has not accepted within 5 s)."""
@@ -164,24 +152,6 @@ async def open_client(index: int, port: int, cookie: str):
         return ws
 
 
-async def read(index: int, ws, run: str, tally: Tally) -> None:
-    async for text in ws:
-        data = json.loads(text)
-        key = data.get("text", "")
-        if data.get("type") == "message" and key.startswith(run):
-            tally.arrived(index, key)
-
-
-async def send(index: int, ws, load: Load, run: str, tally: Tally, start: float) -> None:
-    # Clients are spread evenly over the first interval, then each keeps its own beat.
-    offset = load.interval * index / load.clients
-    for seq in range(round(load.seconds / load.interval)):
-        await asyncio.sleep(max(0.0, start + offset + seq * load.interval - time.perf_counter()))
-        key = f"{run} {index} {seq}"
-        tally.sent_at[key] = time.perf_counter()
-        await ws.send(json.dumps({"type": "message", "text": key}))
-
-
 async def run_load(load: Load, ports: list[int], cookies: list[str], drain: float) -> tuple[Tally, str]:
     """Connect every client (10 handshakes at a time), then send for ``load.seconds``, then drain."""
     run = "dl-" + uuid.uuid4().hex[:8]
@@ -198,18 +168,14 @@ async def run_load(load: Load, ports: list[int], cookies: list[str], drain: floa
         if failed:
             raise RuntimeError(f"{len(failed)} of {load.clients} clients could not connect, the first with "
                                f"{type(failed[0]).__name__}: {failed[0]}")
-        readers = [asyncio.create_task(read(i, ws, run, tally)) for i, ws in enumerate(sockets)]
+        readers = [asyncio.create_task(read_into(i, ws, run, tally)) for i, ws in enumerate(sockets)]
         start = time.perf_counter() + 0.5
-        senders = [asyncio.create_task(send(i, ws, load, run, tally, start)) for i, ws in enumerate(sockets)]
+        senders = [asyncio.create_task(send_on_beat(i, ws, load, run, tally, start)) for i, ws in enumerate(sockets)]
         await asyncio.sleep(max(0.0, start + load.seconds - time.perf_counter()))
         # Read until every delivery arrived, or nothing arrived for QUIET s, or the drain time is over.
-        end = time.perf_counter() + drain
-        while time.perf_counter() < end and not any(t.done() for t in readers):
-            arrived = sum(len(seen) for seen in tally.arrivals.values())
-            quiet = time.perf_counter() - max(tally.last_arrival, start + load.seconds)
-            if (all(t.done() for t in senders) and arrived >= len(tally.sent_at) * load.clients) or quiet > QUIET:
-                break
-            await asyncio.sleep(0.2)
+        await wait_for_deliveries(tally, load.clients, start + load.seconds, most=drain, quiet=QUIET,
+                                  sending=lambda: not all(t.done() for t in senders),
+                                  broken=lambda: any(t.done() for t in readers))
         for task in readers + senders:
             task.cancel()
         results = await asyncio.gather(*readers, *senders, return_exceptions=True)
@@ -254,14 +220,7 @@ def measure(load: Load, capacity: int | None, exercise_dir: Path, drain: float) 
 # -- the report --------------------------------------------------------------------------------
 
 def parse_load(text: str) -> Load:
-    try:
-        clients, interval, seconds = text.split(":")
-        load = Load(int(clients), float(interval), float(seconds))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--load wants CLIENTS:INTERVAL:SECONDS, like 20:1:10, not {text!r}") from None
-    if not (2 <= load.clients <= 500 and 0.01 <= load.interval <= 60 and 0 < load.seconds <= 60):
-        raise argparse.ArgumentTypeError("2-500 clients, an interval of 0.01-60 s, at most 60 s")
-    return load
+    return Load.parse(text, most_clients=500, most_interval=60, most_seconds=60)
 
 
 def report(rows: list[dict]) -> None:

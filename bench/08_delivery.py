@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import shutil
@@ -34,14 +33,14 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from checker import launchers  # noqa: E402
-from checker.probes.chat_clients import Tally, login  # noqa: E402
+from checker.probes.chat_clients import (  # noqa: E402
+    Load, Tally, login, read_into, send_on_beat, wait_for_deliveries)
 from workshop import paths  # noqa: E402
 from workshop.launch import Ports  # noqa: E402
 
@@ -68,17 +67,6 @@ class ChatConsumer(_GapFilling):
 '''
 
 
-@dataclass
-class Load:
-    clients: int
-    interval: float
-    seconds: float
-
-    @property
-    def label(self) -> str:
-        return f"{self.clients} clients, every {self.interval * 1000:g} ms, {self.seconds:g} s"
-
-
 def plain_copy(folder: Path) -> Path:
     """A copy of the reference solution whose consumer forwards notifications without the store."""
     target = folder / "plain"
@@ -101,31 +89,12 @@ async def run_load(site, load: Load, cookies: list[str], drain: float) -> Tally:
         await ws.recv()  # the hello
         sockets.append(ws)
 
-    async def read(index: int, ws) -> None:
-        async for text in ws:
-            data = json.loads(text)
-            if data.get("type") == "message" and str(data.get("text", "")).startswith(run):
-                tally.arrived(index, data["text"], data.get("seq"))
-
-    async def send(index: int, ws, start: float) -> None:
-        offset = load.interval * index / load.clients
-        for number in range(round(load.seconds / load.interval)):
-            await asyncio.sleep(max(0.0, start + offset + number * load.interval - time.perf_counter()))
-            key = f"{run} {index} {number}"
-            tally.sent_at[key] = time.perf_counter()
-            await ws.send(json.dumps({"type": "message", "text": key}))
-
-    readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(sockets)]
+    readers = [asyncio.create_task(read_into(i, ws, run, tally)) for i, ws in enumerate(sockets)]
     start = time.perf_counter() + 0.5
-    senders = [asyncio.create_task(send(i, ws, start)) for i, ws in enumerate(sockets)]
+    senders = [asyncio.create_task(send_on_beat(i, ws, load, run, tally, start)) for i, ws in enumerate(sockets)]
     try:
         await asyncio.gather(*senders)
-        end = time.perf_counter() + drain
-        while time.perf_counter() < end:
-            quiet = time.perf_counter() - max(tally.last_arrival, start + load.seconds)
-            if tally.delivered() >= len(tally.sent_at) * load.clients or quiet > QUIET:
-                break
-            await asyncio.sleep(0.2)
+        await wait_for_deliveries(tally, load.clients, start + load.seconds, most=drain, quiet=QUIET)
     finally:
         for task in readers:
             task.cancel()
@@ -150,14 +119,7 @@ def measure(exercise_dir: Path, load: Load, capacity: int | None, drain: float) 
 
 
 def parse_load(text: str) -> Load:
-    try:
-        clients, interval, seconds = text.split(":")
-        load = Load(int(clients), float(interval), float(seconds))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--load wants CLIENTS:INTERVAL:SECONDS, like 20:0.05:5, not {text!r}") from None
-    if not (2 <= load.clients <= 200 and 0.01 <= load.interval <= 10 and 0 < load.seconds <= 30):
-        raise argparse.ArgumentTypeError("2-200 clients, an interval of 0.01-10 s, at most 30 s")
-    return load
+    return Load.parse(text, most_clients=200, most_interval=10, most_seconds=30)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,31 +13,17 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import read_until as _read_until
 from workshop import net, procs
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "lessons" / "06-django-channels"
 SOLUTION = ROOT / "solutions" / "06-django-channels"
-
-
-def _read_until(proc: subprocess.Popen, pattern: str, seconds: float) -> str:
-    """Lines of ``proc``'s stdout until one matches ``pattern`` (or fail with what was printed)."""
-    seen = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if re.search(pattern, line):
-            return "".join(seen)
-    raise AssertionError(f"no line matching {pattern!r} within {seconds} s; got:\n{''.join(seen)}")
 
 
 def _login(port: int, name: str) -> str:

@@ -8,7 +8,7 @@ is *asleep in the kernel* (not waiting for the GIL, not merely waiting for a CPU
 learner's frames is on its stack, the event loop cannot be running: a coroutine made a blocking
 call. A span of at least ``threshold`` seconds on the same line is reported once per line::
 
-    Lesson 05: blocked event loop: time.sleep(0.02) (sidecar.py, line 51, in forward_messages) held
+    Lesson 05: blocked event loop: time.sleep(0.02) (sidecar.py, line 128, in dispatch) held
     the event loop for 21 ms: every connection of this sidecar waited meanwhile. ...
 
 A correct sidecar never triggers it: while a coroutine awaits, its frame is not on the thread's
