@@ -31,7 +31,7 @@ sys.path[:0] = [str(LESSON), str(ROOT)]
 from checker import launchers  # noqa: E402
 from checker.probes import sse as sse_probe  # noqa: E402
 from checker.probes import ws as ws_probe  # noqa: E402
-from workshop import paths  # noqa: E402
+from workshop import paths, procs  # noqa: E402
 from workshop.launch import Ports  # noqa: E402
 from workshop.redis_server import RedisServer  # noqa: E402
 
@@ -44,20 +44,8 @@ def _ms(seconds: float) -> str:
 
 
 def _rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its children (the uWSGI master and its worker), in MB."""
-    total, pids = 0, [pid]
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if f"\nPPid:\t{pid}\n" in text:
-            pids.append(int(status.parent.name))
-    for one in pids:
-        for line in Path(f"/proc/{one}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
+    """Resident memory of ``pid`` and its descendants (the uWSGI master and its workers), in MB."""
+    return sum(procs.rss_bytes(one) for one in {pid, *procs.descendants(pid)}) / 2**20
 
 
 def native(lesson) -> None:
@@ -106,6 +94,20 @@ def _pings(base: str, count: int = 20) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
+def _publish(redis) -> float:
+    """Publish one message to the room; returns when it was sent (time.monotonic())."""
+    sent = time.monotonic()
+    redis.publish("room:lobby", json.dumps({"user": "bench", "text": "fan-out"}))
+    return sent
+
+
+def _row(site, kind: str, count: int, opened: float, pings: tuple[float, float], fanout: float) -> str:
+    """A table row; the held instance's memory is read now, with every stream still open."""
+    median, worst = pings
+    rss = _rss_mb(site.services["held"].proc.pid)
+    return f"| {kind} | {count} | {opened:.1f} s | {_ms(median)} / {_ms(worst)} ms | {_ms(fanout)} ms | {rss:.0f} MB |"
+
+
 def sse_row(site, redis, cookie: str, count: int) -> str:
     port, started = site.ports["front"], time.monotonic()
     streams = []
@@ -115,15 +117,11 @@ def sse_row(site, redis, cookie: str, count: int) -> str:
             stream.read_until(lambda s=stream: s.parser.events, 30)
             streams.append(stream)
         opened = time.monotonic() - started
-        median, worst = _pings(site.url("front"))
-        sent = time.monotonic()
-        redis.publish("room:lobby", json.dumps({"user": "bench", "text": "fan-out"}))
+        pings = _pings(site.url("front"))
+        sent = _publish(redis)
         for stream in streams:
             stream.read_until(lambda s=stream: len(s.parser.events) > 1, 30)
-        fanout = time.monotonic() - sent
-        rss = _rss_mb(site.services["held"].proc.pid)
-        return (f"| SSE | {count} | {opened:.1f} s | {_ms(median)} / {_ms(worst)} ms | {_ms(fanout)} ms | "
-                f"{rss:.0f} MB |")
+        return _row(site, "SSE", count, opened, pings, time.monotonic() - sent)
     finally:
         for stream in streams:
             stream.close()
@@ -139,14 +137,10 @@ def ws_row(site, redis, cookie: str, count: int) -> str:
                 sockets.append(await ws_probe.connect(url, timeout=30, cookie=cookie))
                 await ws_probe.recv(sockets[-1], timeout=30)
             opened = time.monotonic() - started
-            median, worst = await asyncio.to_thread(_pings, site.url("front"))
-            sent = time.monotonic()
-            redis.publish("room:lobby", json.dumps({"user": "bench", "text": "fan-out"}))
+            pings = await asyncio.to_thread(_pings, site.url("front"))
+            sent = _publish(redis)
             await asyncio.gather(*(ws_probe.recv(ws, timeout=30) for ws in sockets))
-            fanout = time.monotonic() - sent
-            rss = _rss_mb(site.services["held"].proc.pid)
-            return (f"| WebSocket | {count} | {opened:.1f} s | {_ms(median)} / {_ms(worst)} ms | {_ms(fanout)} ms | "
-                    f"{rss:.0f} MB |")
+            return _row(site, "WebSocket", count, opened, pings, time.monotonic() - sent)
         finally:
             for ws in sockets:
                 await ws.close()

@@ -36,20 +36,11 @@ LESSON_DIR = REPO_ROOT / "lessons" / "05-redis-sidecar"
 sys.path[:0] = [str(LESSON_DIR), str(REPO_ROOT)]
 
 from checker import launchers  # noqa: E402
-from workshop import paths  # noqa: E402
+from workshop import paths, procs  # noqa: E402
 from workshop.launch import Ports  # noqa: E402
 
 ROOM = "lobby"
 ORIGIN = "http://127.0.0.1:1"  # the sidecar is told to accept it; no page lives there
-
-
-def rss_bytes(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -69,7 +60,7 @@ async def run_clients(port: int, redis_url: str, count: int, messages: int, pid:
     import redis.asyncio as aioredis
     from websockets.asyncio.client import connect
 
-    rss_before = rss_bytes(pid)
+    rss_before = procs.rss_bytes(pid)
     started = time.perf_counter()
 
     async def open_one(i: int):
@@ -83,7 +74,7 @@ async def run_clients(port: int, redis_url: str, count: int, messages: int, pid:
         clients += await asyncio.gather(*(open_one(i) for i in range(start, min(count, start + 100))))
     connect_s = time.perf_counter() - started
     await asyncio.sleep(0.2)
-    rss_after = rss_bytes(pid)
+    rss_after = procs.rss_bytes(pid)
     publisher = aioredis.Redis.from_url(redis_url)
     latencies: list[float] = []
     try:

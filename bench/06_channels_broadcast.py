@@ -29,7 +29,6 @@ import platform
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,21 +39,10 @@ LESSON_DIR = REPO_ROOT / "lessons" / "06-django-channels"
 sys.path[:0] = [str(LESSON_DIR), str(REPO_ROOT)]  # the chat app (its models), the repository
 
 from checker import launchers  # noqa: E402
-from workshop import paths  # noqa: E402
+from workshop import paths, procs  # noqa: E402
 from workshop.launch import Ports  # noqa: E402
 
 ROOM = "lobby"
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process (Linux /proc; ps elsewhere)."""
-    status = Path(f"/proc/{pid}/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    out = subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
-    return int(out or 0) * 1024
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -105,7 +93,7 @@ async def run_layer(name: str, port: int, pid: int, clients: int, messages: int,
     warm = await connect_one(port, reader_cookie)
     await warm.close()
     await asyncio.sleep(0.3)
-    rss_before = rss_bytes(pid)
+    rss_before = procs.rss_bytes(pid)
 
     gate = asyncio.Semaphore(concurrency)
 
@@ -118,7 +106,7 @@ async def run_layer(name: str, port: int, pid: int, clients: int, messages: int,
     connect_seconds = time.perf_counter() - started
     sender = await connect_one(port, sender_cookie)
     await asyncio.sleep(0.5)  # let the server settle before reading its memory
-    rss_after = rss_bytes(pid)
+    rss_after = procs.rss_bytes(pid)
 
     readers = [Client(c) for c in connections]
     progress: dict[int, int] = {}

@@ -21,6 +21,7 @@ Exit codes: 0 everything graded passes, 1 something does not, 2 usage error.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
@@ -73,6 +74,19 @@ def select(lessons, selectors) -> list:
         if lesson not in chosen:
             chosen.append(lesson)
     return chosen
+
+
+def lesson_parser(command: str, description: str | None, **options) -> argparse.ArgumentParser:
+    """The parser of a sub-command about one lesson: ``NN`` and ``--target``; the command adds its own."""
+    parser = argparse.ArgumentParser(prog=f"python -m checker {command}", description=description, **options)
+    parser.add_argument("exercise", metavar="NN")
+    parser.add_argument("--target", help=TARGET_HELP)
+    return parser
+
+
+def lesson_and_target(args: argparse.Namespace) -> tuple:
+    """The lesson named by ``args.exercise`` and the folder of ``args.target`` (see ``lesson_parser``)."""
+    return select(catalog.load(), [args.exercise])[0], target_folder(args.target)
 
 
 def save_results(target: Path, results) -> None:

@@ -35,6 +35,12 @@ def _checks(document) -> dict[str, dict]:
     return {c["name"]: c for c in document["exercises"][0]["checks"]}
 
 
+def _graded_checks(tmp_path: Path, state_dir, old: str, new: str) -> dict[str, dict]:
+    """Grade lesson 01's solution with ``old`` replaced by ``new`` in polling.py; its checks by name."""
+    _, document = _grade(_broken(tmp_path, old, new), env=state_dir)
+    return _checks(document)
+
+
 def test_a_syntax_error_is_an_error_with_file_and_line(tmp_path, state_dir):
     target = _broken(tmp_path, "    if value is None", "    if value is None\n        oops(")
     code, document = _grade(target, env=state_dir)
@@ -59,19 +65,16 @@ def test_an_infinite_loop_at_import_times_out(tmp_path, state_dir):
 
 
 def test_an_infinite_loop_in_one_function_times_out_that_check_only(tmp_path, state_dir):
-    target = _broken(tmp_path, "    if value is None or value == \"\":", "    while True:\n        pass\n    if value is None or value == \"\":")
-    code, document = _grade(target, env=state_dir)
-    checks = _checks(document)
+    checks = _graded_checks(tmp_path, state_dir, "    if value is None or value == \"\":",
+                            "    while True:\n        pass\n    if value is None or value == \"\":")
     assert checks["parse_cursor"]["status"] == "timeout"
     assert "parse_cursor" in checks["parse_cursor"]["message"]  # the last step names the call
     assert checks["messages_after"]["status"] == "pass"
 
 
 def test_sys_exit_in_a_function_is_an_error_and_grading_goes_on(tmp_path, state_dir):
-    target = _broken(tmp_path, "    return [message for message in messages if message.id > cursor]",
-                     "    import sys\n    sys.exit(3)")
-    code, document = _grade(target, env=state_dir)
-    checks = _checks(document)
+    checks = _graded_checks(tmp_path, state_dir, "    return [message for message in messages if message.id > cursor]",
+                            "    import sys\n    sys.exit(3)")
     assert checks["messages_after"]["status"] == "error"
     assert "sys.exit(3)" in checks["messages_after"]["message"]
     assert checks["parse_cursor"]["status"] == "pass"
@@ -80,20 +83,16 @@ def test_sys_exit_in_a_function_is_an_error_and_grading_goes_on(tmp_path, state_
 
 
 def test_a_hard_crash_is_an_error_and_the_next_checks_still_run(tmp_path, state_dir):
-    target = _broken(tmp_path, "    return _answer(messages_after(board.messages(), cursor), cursor)",
-                     "    import os\n    os._exit(7)")
-    code, document = _grade(target, env=state_dir)
-    checks = _checks(document)
+    checks = _graded_checks(tmp_path, state_dir, "    return _answer(messages_after(board.messages(), cursor), cursor)",
+                            "    import os\n    os._exit(7)")
     assert checks["poll_endpoint"]["status"] == "error"
     assert "exit code 7" in checks["poll_endpoint"]["message"]
     assert checks["long_poll_wakes"]["status"] == "pass"
 
 
 def test_an_exception_in_a_view_fails_with_the_learners_line(tmp_path, state_dir):
-    target = _broken(tmp_path, "    return messages_after(store.messages(), cursor)",
-                     "    return {}['boom']")
-    code, document = _grade(target, env=state_dir)
-    check = _checks(document)["long_poll_wakes"]
+    check = _graded_checks(tmp_path, state_dir, "    return messages_after(store.messages(), cursor)",
+                           "    return {}['boom']")["long_poll_wakes"]
     assert check["status"] == "fail"
     assert "KeyError" in check["message"] and "polling.py, line" in check["message"]
 

@@ -87,16 +87,18 @@ def _import(name: str, path: Path, exercise_dir: Path):
     except SyntaxError as err:
         raise LearnerCodeError(syntax_error_message(err)) from None
     except SystemExit as err:
-        frame = learner_frame(err.__traceback__, exercise_dir)
-        where = describe_frame(frame) if frame else relative(path)
         raise LearnerCodeError(
-            f"{relative(path)} called sys.exit({err.code!r}) while being imported:\n{where}\n"
+            f"{relative(path)} called sys.exit({err.code!r}) while being imported:\n{_where(err, path, exercise_dir)}\n"
             "A module the server imports must not exit; remove that call."
         ) from None
     except Exception as err:  # noqa: BLE001 - any import-time failure is the learner's to see
-        frame = learner_frame(err.__traceback__, exercise_dir)
-        where = describe_frame(frame) if frame else relative(path)
         raise LearnerCodeError(
-            f"importing {relative(path)} failed with {type(err).__name__}: {err}\n{where}\n"
+            f"importing {relative(path)} failed with {type(err).__name__}: {err}\n{_where(err, path, exercise_dir)}\n"
             "Fix the code at that line (it runs as soon as the file is imported), then run the checker again."
         ) from None
+
+
+def _where(err: BaseException, path: Path, exercise_dir: Path) -> str:
+    """The learner's line that raised ``err``, or just their file when none of its frames is theirs."""
+    frame = learner_frame(err.__traceback__, exercise_dir)
+    return describe_frame(frame) if frame else relative(path)

@@ -59,6 +59,24 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def rss_bytes(pid: int) -> int:
+    """Resident memory of one process in bytes (``VmRSS`` in /proc; ``ps`` elsewhere); 0 once it is gone.
+
+    The benchmarks read it before and after opening connections: the difference per connection is
+    what one more client costs a server."""
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:  # it ended between the two looks
+            pass
+        return 0
+    out = subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return int(out or 0) * 1024
+
+
 def _signal_all(pids, sig) -> None:
     for pid in pids:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from checker import catalog, cli
+from checker import cli
 from checker.hints import LESSON_KEY, HintState
 from checker.live import reporter
 
@@ -18,15 +18,11 @@ RUNG_NAMES = {1: "a question", 2: "the concept", 3: "the recipe"}
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker hint", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("exercise", metavar="NN")
+    parser = cli.lesson_parser("hint", __doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", help="climb this check's ladder instead of the first failing one")
-    parser.add_argument("--target", help=cli.TARGET_HELP)
     parser.add_argument("--reset", action="store_true", help="start every ladder of this exercise again")
     args = parser.parse_args(argv)
-    lesson = cli.select(catalog.load(), [args.exercise])[0]
-    target = cli.target_folder(args.target)
+    lesson, target = cli.lesson_and_target(args)
     state = HintState(cli.STATE_DIR)
     if args.reset:
         state.reset(lesson.id)

@@ -23,12 +23,9 @@ def pristine(relative: str) -> bytes | None:
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker reset", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("exercise", metavar="NN")
+    parser = cli.lesson_parser("reset", __doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", nargs="?", help="one of the exercise's files (default: all of them)")
     parser.add_argument("--yes", action="store_true", help="do not ask")
-    parser.add_argument("--target", help=cli.TARGET_HELP)
     args = parser.parse_args(argv)
     lesson = cli.select(catalog.load(), [args.exercise])[0]
     names = [args.file] if args.file else list(lesson.files)

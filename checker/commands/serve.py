@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
 import sys
 
-from checker import catalog, cli
+from checker import cli
 from workshop import net, paths, procs
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker serve",
-                                     description="Run a lesson's demo with your code, on 127.0.0.1.")
-    parser.add_argument("exercise", metavar="NN")
-    parser.add_argument("--target", help=cli.TARGET_HELP)
+    parser = cli.lesson_parser("serve", "Run a lesson's demo with your code, on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
-    lesson = cli.select(catalog.load(), [args.exercise])[0]
-    target = cli.target_folder(args.target)
+    lesson, target = cli.lesson_and_target(args)
     demo = lesson.lesson_dir / "demo.py"
     if not demo.exists():
         raise cli.UsageError(f"lesson {lesson.id} has no demo to serve.")

@@ -10,19 +10,15 @@ from __future__ import annotations
 import argparse
 import difflib
 
-from checker import catalog, cli
+from checker import cli
 from workshop import paths
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker solution", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("exercise", metavar="NN")
-    parser.add_argument("--target", help=cli.TARGET_HELP)
+    parser = cli.lesson_parser("solution", __doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--force", action="store_true", help="show it even though the exercise does not pass yet")
     args = parser.parse_args(argv)
-    lesson = cli.select(catalog.load(), [args.exercise])[0]
-    target = cli.target_folder(args.target)
+    lesson, target = cli.lesson_and_target(args)
     last = cli.load_results(target).get(lesson.id, {})
     if last.get("status") != "pass":
         if not args.force:

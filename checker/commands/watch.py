@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
-from checker import catalog, cli, hints, report, runner, warm
+from checker import cli, hints, report, runner, warm
 from checker.live import reporter
 from checker.pipeline import Status
 
@@ -24,15 +23,11 @@ def snapshot(folder: Path, files) -> tuple:
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker watch",
-                                     description="Grade an exercise again each time one of its files is saved.")
-    parser.add_argument("exercise", metavar="NN")
-    parser.add_argument("--target", help=cli.TARGET_HELP)
+    parser = cli.lesson_parser("watch", "Grade an exercise again each time one of its files is saved.")
     parser.add_argument("--full", action="store_true", help="grade every ring on each save")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the files")
     args = parser.parse_args(argv)
-    lesson = cli.select(catalog.load(), [args.exercise])[0]
-    target = cli.target_folder(args.target)
+    lesson, target = cli.lesson_and_target(args)
     folder = lesson.exercise_dir(target)
     style = report.Style()
     with warm.warm_environment(lesson, folder):

@@ -30,24 +30,11 @@ import django  # noqa: E402
 import redis as redis_lib  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from uwsgi_app import ERROR_HEADER, report  # noqa: E402
+from uwsgi_app import ERROR_HEADER, exercise_dir, option, report  # noqa: E402
 from workshop import learner  # noqa: E402
 
-try:
-    import uwsgi
-except ImportError:  # imported outside uWSGI (a test reading this module)
-    uwsgi = None
-
-
-def _option(name: str) -> str | None:
-    value = uwsgi.opt.get(name) if uwsgi is not None else None
-    return value.decode() if isinstance(value, bytes) else value
-
-
-EXERCISE_DIR = Path(_option("exercise-dir") or LESSON_DIR).resolve()
-if str(EXERCISE_DIR) not in sys.path:
-    sys.path.insert(0, str(EXERCISE_DIR))
-REDIS_URL = _option("redis-url") or "redis://127.0.0.1:6379/0"
+EXERCISE_DIR = exercise_dir() or LESSON_DIR
+REDIS_URL = option("redis-url") or "redis://127.0.0.1:6379/0"
 PAGE = LESSON_DIR / "offload_page.html"
 # The cookie the learner's handoff() reads (offload.COOKIE and offload.SALT say the same).
 COOKIE, SALT = "workshop_user", "lesson04.login"

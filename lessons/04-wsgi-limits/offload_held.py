@@ -28,26 +28,13 @@ for _folder in (str(LESSON_DIR), str(LESSON_DIR.parent.parent)):
 import redis as redis_lib  # noqa: E402
 
 from uwsgi_runner import MARK_VARIABLE  # noqa: E402
-from uwsgi_app import ERROR_HEADER, report  # noqa: E402
+from uwsgi_app import ERROR_HEADER, exercise_dir, option, report  # noqa: E402
 from workshop import learner  # noqa: E402
 
-try:
-    import uwsgi
-except ImportError:
-    uwsgi = None
-
-
-def _option(name: str) -> str | None:
-    value = uwsgi.opt.get(name) if uwsgi is not None else None
-    return value.decode() if isinstance(value, bytes) else value
-
-
-EXERCISE_DIR = Path(_option("exercise-dir") or LESSON_DIR).resolve()
-if str(EXERCISE_DIR) not in sys.path:
-    sys.path.insert(0, str(EXERCISE_DIR))
+EXERCISE_DIR = exercise_dir() or LESSON_DIR
 # One pool for the whole process; every held stream takes a connection of its own for its pubsub,
 # so the pool's limit (redis-py's default is small) must exceed the streams this instance holds.
-client = redis_lib.Redis.from_url(_option("redis-url") or "redis://127.0.0.1:6379/0", max_connections=20_000)
+client = redis_lib.Redis.from_url(option("redis-url") or "redis://127.0.0.1:6379/0", max_connections=20_000)
 
 
 def _answer(start_response, status: str, text: str, problem: str | None = None, mark: str | None = None):

@@ -35,12 +35,20 @@ except ImportError:  # imported outside uWSGI (a test reading this module): no e
 OPTION = "exercise-dir"  # uwsgi_runner.command() passes --set exercise-dir=DIR
 
 
+def option(name: str) -> str | None:
+    """An option given on uWSGI's command line as ``--set name=value`` (None outside uWSGI)."""
+    value = uwsgi.opt.get(name) if uwsgi is not None else None
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def exercise_dir() -> Path | None:
-    """The folder named on uWSGI's command line (``--set exercise-dir=DIR``), first on ``sys.path``."""
-    value = uwsgi.opt.get(OPTION) if uwsgi is not None else None
+    """The folder named on uWSGI's command line (``--set exercise-dir=DIR``), first on ``sys.path``.
+
+    The offloading instances (``offload_front.py``, ``offload_held.py``) read it the same way."""
+    value = option(OPTION)
     if not value:
         return None
-    folder = Path(value.decode() if isinstance(value, bytes) else value).resolve()
+    folder = Path(value).resolve()
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     return folder

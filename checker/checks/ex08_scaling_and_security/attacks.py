@@ -92,7 +92,7 @@ def check_connections_repaired(ctx: Context) -> None:
             code, _ = await support.closed_with(fourth, "ora's 4th socket", cluster)
             await fourth.close()
             if code != 4409:
-                raise CheckFailed(f"once repaired, a 4th socket {'closed with ' + str(code) if code else 'stayed open'};"
+                raise CheckFailed(f"once repaired, a 4th socket {support.how_closed(code)};"
                                   " expected 4409.")
             ctx.step("ora closes all three: the count must come to 0, never below")
             for client in clients:

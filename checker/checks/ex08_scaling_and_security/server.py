@@ -95,7 +95,7 @@ def check_anonymous(ctx: Context) -> None:
             code, frames = await support.closed_with(client, "the anonymous client", cluster)
             await client.close()
             if code != 4401:
-                said = f"closed with {code}{support.close_note(code)}" if code else "stayed open"
+                said = support.how_closed(code)
                 raise CheckFailed(f"an anonymous connection {said} after receiving {frames!r:.150}; expected close code "
                                   "4401 and nothing else (check scope['user'].is_authenticated).")
 
@@ -131,7 +131,7 @@ def check_rate_limit(ctx: Context) -> None:
             raise CheckFailed("no {\"type\": \"error\"} frame told flo to slow down before the connection ended; send "
                               "one for each refused message until the strikes run out.")
         if code != 4429:
-            raise CheckFailed(f"after the flood the connection {'closed with ' + str(code) + support.close_note(code) if code else 'stayed open'}; "
+            raise CheckFailed(f"after the flood the connection {support.how_closed(code)}; "
                               f"expected close code 4429 after {3} refused messages.")
 
     async def invalid_flood():
@@ -148,7 +148,7 @@ def check_rate_limit(ctx: Context) -> None:
         finally:
             await client.close()
         if code != 4429:
-            said = f"closed with {code}{support.close_note(code)}" if code else "stayed open"
+            said = support.how_closed(code)
             raise CheckFailed(f"after a flood of 30 invalid frames the connection {said}; expected 4429. Was "
                               "validate_message called before self.bucket.allow()? Then a frame that fails validation "
                               "never spends a token, and a flood of invalid frames is never limited: ask the bucket "
@@ -209,7 +209,7 @@ def check_message_size(ctx: Context) -> None:
             raise CheckFailed("the 5,000-character message was broadcast; the limit is settings.WS_MAX_MESSAGE (2,000).")
         if code != 4413:
             raise CheckFailed(f"after a 5,000-character message the connection "
-                              f"{'closed with ' + str(code) + support.close_note(code) if code else 'stayed open'}; expected close code 4413 "
+                              f"{support.how_closed(code)}; expected close code 4413 "
                               "(validate_message raises MessageTooLarge; the consumer closes).")
 
     async def binary():
@@ -221,7 +221,7 @@ def check_message_size(ctx: Context) -> None:
         finally:
             await client.close()
         if code != 4413:
-            said = f"closed with {code}{support.close_note(code)}" if code else "stayed open"
+            said = support.how_closed(code)
             raise CheckFailed(f"after a 5,000-byte binary frame the connection {said}; expected 4413. Binary frames "
                               "arrive as bytes_data: pass it to validate_message, which measures it first.")
 
@@ -249,7 +249,7 @@ def check_connection_cap(ctx: Context) -> None:
             code, frames = await support.closed_with(fourth, "the 4th socket", cluster)
             await fourth.close()
             if code != 4409:
-                said = f"closed with {code}{support.close_note(code)}" if code else f"stayed open (frames: {frames!r:.100})"
+                said = support.how_closed(code) + ("" if code else f" (frames: {frames!r:.100})")
                 raise CheckFailed(f"a 4th socket for one user, with 3 open on {sorted(set(backends))}, {said}; expected "
                                   "close code 4409. The count must live in Redis (count_connection) so both "
                                   "processes see it.")

@@ -214,12 +214,18 @@ async def closed_with(client, who: str, cluster: Cluster, waiting: float | None 
 
 
 
-def close_note(code) -> str:
-    """Why a client may see 1011 where the consumer closed with another code (Daphne's rule)."""
+def how_closed(code: int | None) -> str:
+    """What the connection did, for a failure message: "stayed open" or "closed with N".
+
+    A 1011 gets a note: it is what Daphne sends when the application closes with a code it may not
+    use (Daphne lets applications close only with 1000 or 3000-4999, so close(code=1008) arrives as
+    1011), and a learner looking for their own code would not guess that."""
+    if not code:
+        return "stayed open"
     if code == 1011:
-        return (" (1011 is what Daphne sends when the application closes with a code it may not use: Daphne lets "
-                "applications close only with 1000 or 3000-4999, so close(code=1008) arrives as 1011)")
-    return ""
+        return (f"closed with {code} (1011 is what Daphne sends when the application closes with a code it may not "
+                "use: Daphne lets applications close only with 1000 or 3000-4999, so close(code=1008) arrives as 1011)")
+    return f"closed with {code}"
 
 
 def redis_client(ctx: Context):
