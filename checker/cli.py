@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, catalog.CatalogError) as err:
         print(f"checker: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `python -m checker solution 03 | head`: the reader has had enough
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         runner.stop_all()
         print("\nInterrupted: every process the checker started has been stopped.", file=sys.stderr)

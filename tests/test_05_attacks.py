@@ -109,7 +109,8 @@ def test_a_token_signed_with_the_once_published_key_is_refused(site):
     from newsroom.protocol import CLOSE_UNAUTHORIZED
 
     assert settings.SECRET_KEY != ONCE_PUBLISHED_KEY and len(settings.SECRET_KEY) >= 32
-    for text in [LESSON / "README.md", LESSON / "newsroom" / "protocol.py", LESSON / "node" / "newsroom" / "protocol.js"]:
+    for text in [LESSON / "README.md", LESSON / "newsroom" / "protocol.py",
+                 LESSON / "node" / "newsroom" / "protocol.js"]:
         assert ONCE_PUBLISHED_KEY not in text.read_text(), f"{text} prints a signing key"
     key_file = Path(site.services["sidecar"].argv[site.services["sidecar"].argv.index("--secret-file") + 1])
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and key_file.read_text().strip() == settings.SECRET_KEY

@@ -115,6 +115,21 @@ def ensure_schema(settings_module: str) -> None:
     _migrated.add(name)
 
 
+def load_learner(name: str, exercise_dir: Path, who: str):
+    """``(module, "")`` for the learner's ``name``.py, or ``(None, why)`` after printing why, as ``who``.
+
+    A server whose learner file will not load still starts: the page loads and says why, and what
+    needed the module refuses (``refuse_websockets``), instead of the whole server failing."""
+    from workshop import learner
+
+    try:
+        return learner.import_learner(name, exercise_dir), ""
+    except learner.LearnerCodeError as err:
+        problem = f"{name}.py could not be loaded: {err}"
+        print(f"{who}: {problem}", file=sys.stderr, flush=True)
+        return None, problem
+
+
 def refuse_websockets(problem: str):
     """An ASGI app that refuses every WebSocket handshake, printing ``problem`` (a learner file that
     will not load): the page still loads and says why, instead of the whole server failing."""

@@ -8,7 +8,6 @@ demos can stop it cleanly on Ctrl-C.
 from __future__ import annotations
 
 import sys
-import threading
 import traceback
 from pathlib import Path
 
@@ -79,25 +78,11 @@ def make_server(app, host: str = net.LOOPBACK, port: int = 0, quiet: bool = True
     return server
 
 
-class BackgroundServer:
+class BackgroundServer(net.ServerThread):
     """``with BackgroundServer(app) as srv: srv.url`` -- serving in a daemon thread."""
 
     def __init__(self, app, host: str = net.LOOPBACK, port: int = 0, quiet: bool = True):
-        self.server = make_server(app, host, port, quiet=quiet)
-        self.host, self.port = self.server.server_address[:2]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def __enter__(self) -> "BackgroundServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(make_server(app, host, port, quiet=quiet))
 
 
 def serve_forever(app, host: str, port: int, banner: str) -> int:

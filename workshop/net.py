@@ -1,4 +1,5 @@
-"""Loopback ports: find a free one, tell whether one is busy, wait for a server to listen.
+"""Loopback ports: find a free one, tell whether one is busy, wait for a server to listen, serve
+in the background (``ServerThread``).
 
 Everything in the workshop binds to 127.0.0.1 only: nothing a learner runs is reachable
 from the conference network.
@@ -7,6 +8,7 @@ from the conference network.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 LOOPBACK = "127.0.0.1"
@@ -63,3 +65,28 @@ def free_port_pair(host: str = LOOPBACK) -> int:
         if port + 1 < 65536 and port_is_free(port + 1, host):
             return port
     raise OSError("no two consecutive free ports found on the loopback interface")
+
+
+class ServerThread:
+    """``with ServerThread(server) as srv: srv.url`` -- a ``socketserver`` server serving in a daemon thread.
+
+    Leaving the block shuts the server down and closes its socket; the lessons' WSGI servers
+    (``django_support.BackgroundServer``, lesson 04's ``BackgroundPool``) are this with their own server."""
+
+    def __init__(self, server, name: str | None = None):
+        self.server = server
+        self.host, self.port = server.server_address[:2]
+        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name,
+                                       daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

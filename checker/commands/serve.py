@@ -10,6 +10,10 @@ import sys
 from checker import cli
 from workshop import net, paths, procs
 
+#: Seconds a demo gets to stop its servers in order after Ctrl-C (several uWSGI or Daphne
+#: processes, nginx and Redis each take a moment) before whatever is left is killed.
+DEMO_GRACE = 20.0
+
 
 def run(argv: list[str]) -> int:
     parser = cli.lesson_parser("serve", "Run a lesson's demo with your code, on 127.0.0.1.")
@@ -34,7 +38,7 @@ def run(argv: list[str]) -> int:
     try:
         code = proc.wait()
     except KeyboardInterrupt:
-        code = procs.stop_tree(proc)
+        code = procs.stop_tree(proc, grace=DEMO_GRACE)
         code = 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler
 
+from workshop.net import ServerThread  # the daemon thread, its url and a clean stop
+
 DEFAULT_WORKERS = 4
 LOG_SIZE = 1000
 
@@ -180,24 +182,9 @@ class PoolWSGIServer(socketserver.TCPServer):
             self._queue.put(None)  # each idle worker takes one and ends; busy ones are daemons
 
 
-class BackgroundPool:
-    """``with BackgroundPool(app, workers=4) as pool: pool.url`` -- serving in a daemon thread."""
+class BackgroundPool(ServerThread):
+    """``with BackgroundPool(app, workers=4) as pool: pool.url`` -- serving in a daemon thread (the acceptor)."""
 
     def __init__(self, app, *, workers: int = DEFAULT_WORKERS, host: str = "127.0.0.1", port: int = 0,
                  verbose: bool = False):
-        self.server = PoolWSGIServer((host, port), app, workers=workers, verbose=verbose)
-        self.host, self.port = self.server.server_address[:2]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="acceptor", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def __enter__(self) -> "BackgroundPool":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(PoolWSGIServer((host, port), app, workers=workers, verbose=verbose), name="acceptor")

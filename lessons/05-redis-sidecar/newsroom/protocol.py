@@ -92,7 +92,8 @@ def channel_for(room: str) -> str:
 
 
 def parse_ws_path(path: str) -> tuple[str, str]:
-    """``/ws/lobby?token=abc`` -> ``("lobby", "abc")``; InvalidToken when either is missing or the room is not Django's."""
+    """``/ws/lobby?token=abc`` -> ``("lobby", "abc")``; InvalidToken when either is missing, or the room is
+    not one Django serves."""
     parts = urlsplit(path)
     match = re.fullmatch(r"/ws/([^/]+)/?", parts.path)
     if not match or not ROOM_NAME.match(match.group(1)):

@@ -94,7 +94,16 @@ function useSecretFile(file) {
   process.env.WORKSHOP_SECRET_KEY = key; // in this process only: the learner's signatureOf reads secretKey()
 }
 
-function main() {
+/** True when nothing listens on host:port (the same check as sidecar_server.py's, just before serving). */
+function portIsFree(host, port) {
+  return new Promise((resolve) => {
+    const probe = require("node:net").createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+async function main() {
   const args = options();
   if (args["redis-url"]) process.env.WORKSHOP_REDIS_URL = args["redis-url"];
   if (args["allowed-origin"].length) process.env.WORKSHOP_ALLOWED_ORIGINS = args["allowed-origin"].join(",");
@@ -103,19 +112,19 @@ function main() {
   const sidecar = loadLearner(file);
   const { Hub } = require("newsroom/hub");
   const { redisUrl } = require("newsroom/protocol");
-  // The shared Redis connection opens once the port is ours (a busy port is reported first);
-  // a connection that arrives meanwhile waits for it.
-  let hub = null;
-  let hubReady = null;
-  const openHub = () => {
-    hubReady = new Hub(redisUrl(), (...call) => sidecar.dispatch(...call)).start().then((started) => {
-      hub = started;
-      return started;
-    }, (error) => {
-      console.error(`Cannot start the sidecar: Redis at ${redisUrl()} did not answer (${error && error.message})`);
-      process.exit(EXIT_NO_REDIS);
-    });
-  };
+  // A busy port is reported first (as sidecar_server.py does); then the shared Redis connection opens,
+  // before the port accepts anything: a refused client must find it there and cost nothing.
+  if (!(await portIsFree(args.host, Number(args.port)))) {
+    console.error(`Port ${args.port} on ${args.host} is already in use: stop what uses it, or pick another port.`);
+    process.exit(EXIT_PORT_BUSY);
+  }
+  let hub;
+  try {
+    hub = await new Hub(redisUrl(), (...call) => sidecar.dispatch(...call)).start();
+  } catch (error) {
+    console.error(`Cannot start the sidecar: Redis at ${redisUrl()} did not answer (${error && error.message})`);
+    process.exit(EXIT_NO_REDIS);
+  }
 
   // A mistake in a callback (a Redis listener, a "close" handler) must not take every connection down
   // in a workshop: say where it was, and carry on.
@@ -127,8 +136,8 @@ function main() {
     socket.alive = true;
     socket.on("pong", () => { socket.alive = true; });
     socket.on("error", () => {}); // a broken connection ends in "close", which the handler watches
-    hubReady
-      .then((ready) => sidecar.handleConnection(socket, request, ready))
+    Promise.resolve()
+      .then(() => sidecar.handleConnection(socket, request, hub))
       .catch((error) => {
         const reason = report(error, file, "the connection was closed with code 1011");
         if (socket.readyState === 1) socket.close(1011, reason);
@@ -142,7 +151,6 @@ function main() {
     }
   }, HEARTBEAT_MS);
   server.on("listening", () => {
-    openHub();
     console.log(`Sidecar (Node.js ${process.version}) listening on ws://${args.host}:${args.port}/ws/<room>?token=...`);
   });
   server.on("error", (error) => {
@@ -155,7 +163,7 @@ function main() {
   const stop = () => {
     clearInterval(heartbeat);
     for (const socket of server.clients) socket.terminate();
-    server.close(() => (hub ? hub.close() : Promise.resolve()).finally(() => process.exit(0)));
+    server.close(() => hub.close().finally(() => process.exit(0)));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on("SIGINT", stop);

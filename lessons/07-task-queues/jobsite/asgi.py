@@ -54,22 +54,13 @@ def application_for(exercise_dir: Path):
 
     from jobs.work import WORKER_CHANNEL
 
-    try:
-        consumers = learner.import_learner("consumers", exercise_dir)
-    except learner.LearnerCodeError as err:
-        problem = f"consumers.py could not be loaded: {err}"
-        print(f"Lesson 07: {problem}", file=sys.stderr, flush=True)
+    consumers, problem = channels_support.load_learner("consumers", exercise_dir, "Lesson 07")
+    if consumers is None:
         websocket_app = channels_support.refuse_websockets(problem)
     else:
         websocket_app = AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns(consumers)))
-    try:
-        workers = learner.import_learner("workers", exercise_dir)
-    except learner.LearnerCodeError as err:
-        problem = f"workers.py could not be loaded: {err}"
-        print(f"Lesson 07: {problem}", file=sys.stderr, flush=True)
-        worker_app = _refuse_worker_messages(problem)
-    else:
-        worker_app = workers.ReportWorker.as_asgi()
+    workers, problem = channels_support.load_learner("workers", exercise_dir, "Lesson 07")
+    worker_app = _refuse_worker_messages(problem) if workers is None else workers.ReportWorker.as_asgi()
     return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app,
                                "channel": ChannelNameRouter({WORKER_CHANNEL: worker_app})})
 

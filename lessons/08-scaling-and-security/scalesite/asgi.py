@@ -8,7 +8,6 @@ The routing is scaffolding here (lesson 06 taught it): session auth around one r
 """
 
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalesite.settings")
@@ -35,11 +34,9 @@ def application_for(exercise_dir: Path):
     from django.conf import settings
     from django.urls import path
 
-    try:
-        consumers = learner.import_learner("consumers", exercise_dir)
-    except learner.LearnerCodeError as err:
-        _problem = f"consumers.py could not be loaded: {err}"
-        print(f"Lesson 08 ({settings.BACKEND_NAME}): {_problem}", file=sys.stderr, flush=True)
+    consumers, _problem = channels_support.load_learner("consumers", exercise_dir,
+                                                        f"Lesson 08 ({settings.BACKEND_NAME})")
+    if consumers is None:
         websocket_app = channels_support.refuse_websockets(_problem)
     else:
         websocket_app = AuthMiddlewareStack(URLRouter([path("ws/chat/", consumers.ChatConsumer.as_asgi())]))
