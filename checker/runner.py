@@ -5,6 +5,10 @@ The worker runs in a session of its own; we read its progress events from a pipe
 check outlives its time limit or the worker dies, we kill the worker's whole process tree,
 record what happened in words a learner can act on, and start a fresh worker for the checks
 that are left.
+
+Speed (``bench/results/checker_profile.md``): results are reported as soon as the worker says
+``Done``, while it closes its servers in the background; and a grading that needs several worker
+processes forks them from a zygote (``checker.zygote``) that imported everything once.
 """
 
 from __future__ import annotations

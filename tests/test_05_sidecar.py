@@ -168,10 +168,11 @@ def _key() -> str:
 
 
 def _django_signing():
-    from django.conf import settings
+    """Django set up with the newsroom's own settings (as the checks do), so other lesson-05 tests in this
+    process can still serve the newsroom."""
+    from newsroom.wsgi import application_for
 
-    if not settings.configured:
-        settings.configure(SECRET_KEY=protocol.secret_key())
+    application_for(ROOT / "solutions" / "05-redis-sidecar")
     from django.core import signing
 
     return signing

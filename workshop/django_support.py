@@ -44,6 +44,11 @@ class LearnerErrorMiddleware:
 
     def process_exception(self, request, exc):
         from django.conf import settings
+        from django.core.exceptions import PermissionDenied, SuspiciousOperation
+        from django.http import Http404
+
+        if isinstance(exc, (Http404, PermissionDenied, SuspiciousOperation)):
+            return None  # Django's own answers (404, 403, 400), not the learner's mistakes
 
         # The app factory (``application_for(exercise_dir)``) put the learner's folder in the settings.
         exercise_dir = getattr(settings, "EXERCISE_DIR", None)
