@@ -13,7 +13,7 @@ from workshop import paths
 
 ROOT = paths.REPO_ROOT
 IGNORED = {"__pycache__", ".pytest_cache"}
-SECTIONS = ["Objectives", "Timing", "Key points", "Instructor note"]
+SECTIONS = ["Questions", "Objectives", "Timing", "Key points", "Instructor note"]
 
 
 def _files(folder: Path) -> set[str]:
@@ -92,6 +92,16 @@ def test_every_lesson_text_has_the_episode_sections(exercises):
         headings = re.findall(r"^#+\s*(.+?)\s*$", text, re.M)
         for section in SECTIONS:
             assert any(h.lower().startswith(section.lower()) for h in headings), f"{exercise.slug}: no '{section}'"
+
+
+def test_every_lesson_text_has_challenges_with_folded_answers(exercises):
+    """At least two challenges, each answered in a folded <details> block right after it."""
+    for exercise in exercises:
+        text = (paths.LESSONS / exercise.slug / "README.md").read_text()
+        answers = re.findall(r"<details><summary>Answer</summary>(.+?)</details>", text, re.S)
+        assert len(answers) >= 2, f"{exercise.slug}: {len(answers)} folded answers, want at least 2"
+        assert all(answer.strip() for answer in answers), f"{exercise.slug}: an empty answer"
+        assert text.count("<details>") == text.count("</details>"), f"{exercise.slug}: unclosed <details>"
 
 
 def test_every_lesson_has_a_demo(exercises):

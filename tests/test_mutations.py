@@ -55,6 +55,7 @@ def _grade_mutant(lesson, number: int, mutation: dict, root: Path) -> str | None
     return None
 
 
+@pytest.mark.timeout(2400)  # dozens of gradings per lesson: far more than one test's usual limit
 @pytest.mark.parametrize("lesson_id", sorted(LESSONS))
 def test_every_planted_mistake_is_caught(lesson_id, tmp_path):
     lesson = LESSONS[lesson_id]
