@@ -116,6 +116,8 @@ def uwsgi_routing(offline: list[str]) -> bool:
     pip reuses a cached wheel, so a uWSGI built before ``libpcre2-dev`` was installed stays
     without routing: rebuild it once, bypassing the cache. False only when CI must have it.
     """
+    from workshop import install  # standard library only, like this script
+
     binary = BIN / "uwsgi"
     if not binary.exists() or install.uwsgi_has_routing(binary):
         return True
