@@ -1,4 +1,4 @@
-"""The attacks of issue 16 on lesson 03's server, kept as tests (loopback only, bounded loads).
+"""The attack run on lesson 03's server, kept as tests (loopback only, bounded loads).
 
 Each attack runs against the reference solution served by ``lessons/03-websocket-handshake/
 launch.py`` in a subprocess (``tests/attacks_03.py``) and asserts what the lesson README's

@@ -1,4 +1,4 @@
-"""Lesson 06 under attack: the attack run's findings (issue 16), replayed against the reference solution.
+"""Lesson 06 under attack: the attack run's findings, replayed against the reference solution.
 
 Everything is loopback and bounded: one Daphne from the lesson's launcher serving
 ``solutions/06-django-channels``, real ``websockets`` clients, real headless Chromium, a page of

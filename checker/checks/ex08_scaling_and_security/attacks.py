@@ -1,4 +1,4 @@
-"""Attacks the learner's bookkeeping must survive (issue 16's findings, as checks).
+"""Attacks the learner's bookkeeping must survive (the attack run's findings, as checks).
 
 * A client closes nothing: it sends an oversized frame, the server closes with 4413, the client
   never answers the Close, and a broadcast arrives meanwhile. Sending on the closing socket
