@@ -45,8 +45,9 @@ def test_reads_are_counted_so_a_sleep_loop_shows():
 
 
 def test_the_launcher_serves_the_reference_and_stops():
-    from launch import launch
+    from checker import launchers
 
+    launch = launchers.load(LESSON).launch  # every lesson's launcher is a launch.py: load this one by path
     ports = Ports.free("http")
     with launch(paths.exercise_dir(paths.SOLUTIONS, "01-http-polling"), ports) as site:
         request = urllib.request.Request(f"{site.url('http')}/api/messages", data=b"author=me&text=hi", method="POST")
