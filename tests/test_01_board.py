@@ -3,13 +3,10 @@ launcher serves the reference over real HTTP (what the checks and the benchmark 
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
-import urllib.request
 
 from workshop import paths
-from workshop.launch import Ports
 
 LESSON = paths.lesson_dir("01-http-polling")
 sys.path.insert(0, str(LESSON))
@@ -44,19 +41,30 @@ def test_reads_are_counted_so_a_sleep_loop_shows():
     assert board.reads == 10
 
 
+LAUNCH_AND_USE = """
+import json, socket, sys, urllib.request
+from checker import launchers
+from workshop import paths
+from workshop.launch import Ports
+launch = launchers.load(paths.lesson_dir("01-http-polling")).launch
+ports = Ports.free("http")
+with launch(paths.exercise_dir(paths.SOLUTIONS, "01-http-polling"), ports) as site:
+    post = urllib.request.Request(site.url("http") + "/api/messages", data=b"author=me&text=hi", method="POST")
+    assert urllib.request.urlopen(post, timeout=10).status == 201
+    answer = json.loads(urllib.request.urlopen(site.url("http") + "/api/messages?after=0", timeout=10).read())
+    assert [m["text"] for m in answer["messages"]] == ["hi"] and answer["cursor"] == 1, answer
+with socket.socket() as probe:  # the port is free again once the launch has stopped
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    probe.bind(("127.0.0.1", ports["http"]))
+    probe.listen()
+print("ok")
+"""
+
+
 def test_the_launcher_serves_the_reference_and_stops():
-    from checker import launchers
+    """In a process of its own: the launcher sets Django up for the board, once per process."""
+    import subprocess
 
-    launch = launchers.load(LESSON).launch  # every lesson's launcher is a launch.py: load this one by path
-    ports = Ports.free("http")
-    with launch(paths.exercise_dir(paths.SOLUTIONS, "01-http-polling"), ports) as site:
-        request = urllib.request.Request(f"{site.url('http')}/api/messages", data=b"author=me&text=hi", method="POST")
-        assert urllib.request.urlopen(request, timeout=10).status == 201
-        answer = json.loads(urllib.request.urlopen(f"{site.url('http')}/api/messages?after=0", timeout=10).read())
-        assert [m["text"] for m in answer["messages"]] == ["hi"] and answer["cursor"] == 1
-    import socket
-
-    with socket.socket() as probe:  # the port is free again once the launch has stopped
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as every server here binds
-        probe.bind(("127.0.0.1", ports["http"]))
-        probe.listen()
+    done = subprocess.run([sys.executable, "-c", LAUNCH_AND_USE], cwd=paths.REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
