@@ -37,3 +37,13 @@ def state_dir(tmp_path, monkeypatch):
 
 def browser_required() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test gets the environment as it was: a test that sets Django up in this process
+    (``DJANGO_SETTINGS_MODULE``) must not hand that to the servers and scripts the next test starts."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -38,19 +38,32 @@ def test_the_template_with_the_reference_proxy_passes_nginx_t(tmp_path):
     assert "test is successful" in out.stderr
 
 
-def _quiet_socket(site, seconds: float, client_pings: bool) -> float | None:
-    """Open a signed-in socket through the front, keep it quiet; when it was cut (None: it was not)."""
-    os.environ["WORKSHOP_SCALE_DB"] = site.extras["db_path"]
-    from checker.probes import db
-    from workshop.channels_support import ensure_django
+MAKE_COOKIE = """
+import os, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+os.environ["WORKSHOP_SCALE_DB"] = sys.argv[3]
+from workshop.channels_support import ensure_django
+ensure_django("scalesite.settings")
+from scaleroom.accounts import session_cookie_for
+print(session_cookie_for(sys.argv[4]))
+"""
 
+
+def _session_cookie(db_path: str, user: str) -> str:
+    """A session for ``user`` in the cluster's database, made in a process of its own (Django is
+    set up once per process, and other tests set it up for other lessons)."""
+    import subprocess
     import sys
 
-    sys.path[:0] = [str(SOLUTION), str(LESSON)]
-    ensure_django("scalesite.settings")
-    from scaleroom.accounts import session_cookie_for
+    done = subprocess.run([sys.executable, "-c", MAKE_COOKIE, str(SOLUTION), str(LESSON), db_path, user],
+                          cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
 
-    cookie = db.run(session_cookie_for, "quiet-test")
+
+def _quiet_socket(site, seconds: float, client_pings: bool) -> float | None:
+    """Open a signed-in socket through the front, keep it quiet; when it was cut (None: it was not)."""
+    cookie = _session_cookie(site.extras["db_path"], "quiet-test")
 
     async def scenario():
         from websockets.asyncio.client import connect
