@@ -39,10 +39,19 @@ def browser_required() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+#: The environment before any test module was imported (collection may set Django up in-process).
+CLEAN_ENVIRONMENT = dict(os.environ)
+PROCESS_LOCAL = ("DJANGO_SETTINGS_MODULE",)
+
+
 @pytest.fixture(autouse=True)
 def _environment_restored():
-    """Each test gets the environment as it was: a test that sets Django up in this process
-    (``DJANGO_SETTINGS_MODULE``) must not hand that to the servers and scripts the next test starts."""
+    """Each test gets the environment as it was: a test (or a test module, at import) that sets
+    Django up in this process puts ``DJANGO_SETTINGS_MODULE`` in the environment, and the servers,
+    demos and scripts the next test starts would inherit another lesson's settings."""
+    for name in PROCESS_LOCAL:
+        if name not in CLEAN_ENVIRONMENT:
+            os.environ.pop(name, None)  # Django, once set up here, no longer reads it
     saved = dict(os.environ)
     yield
     os.environ.clear()

@@ -17,6 +17,7 @@ def checker(*args: str, env: dict | None = None, timeout: float = 240) -> subpro
     """``python -m checker ARGS`` from the repository root; output captured as text."""
     merged = {**os.environ, **(env or {})}
     merged.pop("FORCE_COLOR", None)
+    merged.pop("DJANGO_SETTINGS_MODULE", None)  # each grading process sets up its own lesson's Django
     merged.update(env or {})
     return subprocess.run([sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True, text=True,
                           env=merged, timeout=timeout)
