@@ -90,27 +90,6 @@ class BackgroundServer(net.ServerThread):
         super().__init__(make_server(app, host, port, quiet=quiet))
 
 
-def serve_forever(app, host: str, port: int, banner: str) -> int:
-    """Serve in the foreground until Ctrl-C or SIGTERM; return an exit code for ``demo.py``."""
-    if not net.port_is_free(port, host):
-        from .demo import EXIT_PORT_BUSY
-
-        print(net.busy_port_message(port, host), file=sys.stderr)
-        return EXIT_PORT_BUSY
-    server = make_server(app, host, port, quiet=False)
-    from .demo import stop_on_signals
-
-    stop_on_signals()  # `kill` stops us as cleanly as Ctrl-C
-    print(banner, flush=True)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        print("\nStopped. Bye!", flush=True)
-    finally:
-        server.server_close()
-    return 0
-
-
 def wsgi_application(lesson_dir: Path, exercise_dir: Path, settings_module: str):
     """Django's WSGI app for a lesson's project, with the learner's code taken from ``exercise_dir``."""
     import os
@@ -124,19 +103,3 @@ def wsgi_application(lesson_dir: Path, exercise_dir: Path, settings_module: str)
 
     django.setup(set_prefix=False)
     return get_wsgi_application()
-
-
-def run_wsgi_demo(lesson_dir: Path, settings_module: str, learner_modules: list[str], banner, description: str) -> int:
-    """The body of a WSGI lesson's ``demo.py``: parse the standard options, check the learner's
-    modules import, then serve until Ctrl-C. ``banner(url)`` returns the text printed at start."""
-    from . import demo, learner
-
-    args = demo.argument_parser(lesson_dir, description, ", ".join(f"{m}.py" for m in learner_modules)).parse_args()
-    app = wsgi_application(lesson_dir, args.exercise_dir, settings_module)
-    for name in learner_modules:
-        try:
-            learner.import_learner(name, args.exercise_dir)
-        except learner.LearnerCodeError as err:
-            print(f"Cannot start the demo: {err}", file=sys.stderr)
-            return 1
-    return serve_forever(app, args.host, args.port, banner(f"http://{args.host}:{args.port}/"))

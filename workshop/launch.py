@@ -21,7 +21,6 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import net, procs
 
@@ -163,7 +162,3 @@ def supervise(site: Launch, banner: str, poll: float = 0.5) -> int:
     except RuntimeError as err:  # a server that could not start says why
         print(f"Cannot start the demo: {err}", file=sys.stderr)
         return 1
-
-
-def exercise_dir_argument(value: str | Path) -> Path:
-    return Path(value).resolve()

@@ -58,15 +58,6 @@ def wait_for_port(port: int, host: str = LOOPBACK, timeout: float = 10.0, alive=
     return False
 
 
-def free_port_pair(host: str = LOOPBACK) -> int:
-    """A port P such that P and P + 1 were both free a moment ago (for demos that listen on two)."""
-    for _ in range(100):
-        port = free_port(host)
-        if port + 1 < 65536 and port_is_free(port + 1, host):
-            return port
-    raise OSError("no two consecutive free ports found on the loopback interface")
-
-
 class ServerThread:
     """``with ServerThread(server) as srv: srv.url`` -- a ``socketserver`` server serving in a daemon thread.
 
