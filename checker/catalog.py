@@ -10,7 +10,7 @@ cannot disagree. The format is described in ``checker/AUTHORING.md``.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workshop import paths
@@ -30,6 +30,8 @@ class Check:
     hints: tuple[str, ...]  # a ladder: a question first, then the concept, then the recipe
     browser: bool
     group: str  # checks of one group share a grading process; groups run side by side
+    #: (variant, ladder) pairs: the ladder a learner of that variant climbs instead (05: Node.js)
+    variant_hints: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def hint(self) -> str:
@@ -41,6 +43,19 @@ class Check:
 class Ring:
     name: str
     title: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to do a lesson's exercise (05: the sidecar in Python or in Node.js); the learner picks one.
+
+    The same checks grade every variant: a check reads ``ctx.lesson.variant`` to know which
+    program to start. ``files`` are the variant's own files; files no variant names are shared.
+    """
+
+    name: str
+    title: str
+    files: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,8 @@ class Lesson:
     rings: tuple[Ring, ...]
     checks: tuple[Check, ...]
     ports: tuple[str, ...]  # names of the ports its launcher needs, in order
+    variants: tuple[Variant, ...] = ()  # the first is the default
+    variant: str = ""  # the variant this copy of the record grades (``for_variant``); "" when none
 
     @property
     def max_score(self) -> int:
@@ -81,6 +98,28 @@ class Lesson:
     def exercise_dir(self, target: Path) -> Path:
         """This lesson's folder in a tree laid out like ``exercises/``."""
         return paths.exercise_dir(target, self.slug)
+
+    @property
+    def graded_files(self) -> tuple[str, ...]:
+        """The learner's files this grading reads: the shared ones and the chosen variant's."""
+        others = {f for v in self.variants if v.name != self.variant for f in v.files}
+        return tuple(f for f in self.files if f not in others)
+
+    def for_variant(self, name: str | None = None) -> "Lesson":
+        """This record set to grade variant ``name`` (default: the first), with its hint ladders."""
+        if not self.variants:
+            if name:
+                raise CatalogError(f"exercise {self.id} has no variants; drop --variant {name}")
+            return self
+        names = [v.name for v in self.variants]
+        name = name or names[0]
+        if name not in names:
+            raise CatalogError(f"exercise {self.id} has no variant {name!r}; pick one of: {', '.join(names)}")
+        checks = tuple(replace(c, hints=dict(c.variant_hints).get(name, c.hints)) for c in self.checks)
+        return replace(self, checks=checks, variant=name)
+
+    def variant_named(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
 
     def check(self, name: str) -> Check:
         for check in self.checks:
@@ -116,12 +155,18 @@ def read_record(path: Path) -> Lesson:
                                    f"which the record does not declare ({', '.join(sorted(ring_names))})")
             checks.append(Check(name=c["name"], title=c.get("title", c["name"]), points=int(c["points"]),
                                 timeout=float(c.get("timeout", DEFAULT_TIMEOUT)), ring=ring, hints=_hints(c),
-                                browser=browser, group=c.get("group") or ("browser" if browser else "main")))
+                                browser=browser, group=c.get("group") or ("browser" if browser else "main"),
+                                variant_hints=tuple((k, tuple(v)) for k, v in c.get("variant_hints", {}).items())))
+        variants = tuple(Variant(v["name"], v.get("title", v["name"]), tuple(v.get("files", ())))
+                         for v in raw.get("variant", ()))
+        unknown = {k for c in checks for k, _ in c.variant_hints} - {v.name for v in variants}
+        if unknown:
+            raise CatalogError(f"{paths.relative(path)}: variant_hints for undeclared variants: {sorted(unknown)}")
         lesson = Lesson(id=raw["number"], slug=raw["slug"], title=raw["title"], summary=raw.get("summary", ""),
                         files=tuple(raw["files"]), hints=_hints(raw),
                         timing=tuple(TimingPart(t["part"], int(t["minutes"])) for t in raw.get("timing", ())),
                         rings=rings or (Ring("main", "main"),), checks=tuple(checks),
-                        ports=tuple(raw.get("ports", ())))
+                        ports=tuple(raw.get("ports", ())), variants=variants)
     except KeyError as missing:
         raise CatalogError(f"{paths.relative(path)}: a required key is missing: {missing}") from None
     if lesson.slug != path.parent.name:

@@ -13,6 +13,7 @@
     python -m checker join URL CODE   share your gradings with the instructor's live room (leave: stop)
     python -m checker solution 03     the reference beside your code, once 03 passes
     python -m checker reset 03 [FILE] put a file back as handed out (yours is backed up)
+    python -m checker pick 05 node    do exercise 05 another way (its sidecar in Node.js); pick 05 lists them
 
 Each sub-command lives in ``checker/commands/<name>.py`` with a ``run(argv)``; what they share
 (choosing the target tree and the exercises, remembering the last results) is here.
@@ -29,7 +30,7 @@ import signal
 import sys
 from pathlib import Path
 
-from checker import catalog, runner
+from checker import catalog, runner, variants
 from workshop import paths
 
 # Remembered between runs (last statuses, hints shown); never inside the learner's folders.
@@ -37,9 +38,11 @@ STATE_DIR = Path(os.environ.get("WORKSHOP_STATE_DIR") or paths.REPO_ROOT / ".wor
 #: sub-command -> module in checker/commands/
 COMMANDS = {"list": "listing", "hint": "hint", "serve": "serve", "watch": "watch", "room": "room",
             "doctor": "doctor", "solution": "solution", "reset": "reset",
-            "join": "join", "leave": "leave"}
+            "join": "join", "leave": "leave", "pick": "pick"}
 TARGET_HELP = ("a folder laid out like exercises/ (one NN-slug/ folder per lesson); "
                "default: exercises; instructors: solutions")
+VARIANT_HELP = ("grade this variant of the exercise this time (05: python or node); "
+                "python -m checker pick NN NAME makes the choice stick")
 
 
 class UsageError(Exception):
@@ -81,12 +84,14 @@ def lesson_parser(command: str, description: str | None, **options) -> argparse.
     parser = argparse.ArgumentParser(prog=f"python -m checker {command}", description=description, **options)
     parser.add_argument("exercise", metavar="NN")
     parser.add_argument("--target", help=TARGET_HELP)
+    parser.add_argument("--variant", help=VARIANT_HELP)
     return parser
 
 
 def lesson_and_target(args: argparse.Namespace) -> tuple:
-    """The lesson named by ``args.exercise`` and the folder of ``args.target`` (see ``lesson_parser``)."""
-    return select(catalog.load(), [args.exercise])[0], target_folder(args.target)
+    """The lesson named by ``args.exercise`` (set to its variant) and the folder of ``args.target``."""
+    lesson = select(catalog.load(), [args.exercise])[0]
+    return variants.apply([lesson], STATE_DIR, args.variant)[0], target_folder(args.target)
 
 
 def save_results(target: Path, results) -> None:

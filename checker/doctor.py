@@ -32,13 +32,13 @@ def _node_line() -> None:
     found = node.version()
     npm = shutil.which("npm")
     if node.find_node() is None:
-        _line(False, "Node.js (optional, lesson 05's node ring)", node.install_advice())
+        _line(False, "Node.js (optional, lesson 05's Node.js sidecar)", node.install_advice())
     elif node.packages_missing(folder) or not install.npm_current(folder):
-        _line(False, "Node.js (optional, lesson 05's node ring)",
+        _line(False, "Node.js (optional, lesson 05's Node.js sidecar)",
               f"node {'.'.join(map(str, found))}, npm {'found' if npm else 'missing'}; the pinned ws and redis packages "
               "are not installed: run python3 setup_workshop.py (npm ci in lessons/05-redis-sidecar/node)")
     else:
-        _line(True, "Node.js (optional, lesson 05's node ring)",
+        _line(True, "Node.js (optional, lesson 05's Node.js sidecar)",
               f"node {'.'.join(map(str, found))}, npm {'found' if npm else 'missing'}, ws and redis installed "
               "from package-lock.json")
 

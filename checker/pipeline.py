@@ -72,6 +72,7 @@ class WorkerSpec:
     checks: tuple[str, ...]
     timeout_scale: float
     fd: int  # the pipe the events go to
+    variant: str = ""  # the exercise's variant (the record's ``[[variant]]``), "" for its default
 
     def encode(self) -> str:
         return json.dumps({**asdict(self), "exercise_dir": str(self.exercise_dir), "checks": list(self.checks)})
@@ -80,7 +81,7 @@ class WorkerSpec:
     def decode(cls, text: str) -> "WorkerSpec":
         raw = json.loads(text)
         return cls(lesson=raw["lesson"], exercise_dir=Path(raw["exercise_dir"]), checks=tuple(raw["checks"]),
-                   timeout_scale=float(raw["timeout_scale"]), fd=int(raw["fd"]))
+                   timeout_scale=float(raw["timeout_scale"]), fd=int(raw["fd"]), variant=raw.get("variant", ""))
 
 
 # -- grading process -> runner ---------------------------------------------------------------
@@ -162,6 +163,7 @@ class ExerciseResult:
     title: str
     checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
+    variant: str = ""  # which variant was graded (lesson 05: "python" or "node"), "" when it has none
 
     @property
     def status(self) -> Status:
@@ -178,7 +180,7 @@ class ExerciseResult:
     def to_dict(self) -> dict:
         return {"id": self.id, "slug": self.slug, "title": self.title, "status": str(self.status),
                 "score": self.score, "max_score": self.max_score, "seconds": self.seconds,
-                "checks": [c.to_dict() for c in self.checks]}
+                "checks": [c.to_dict() for c in self.checks], **({"variant": self.variant} if self.variant else {})}
 
 
 def report_dict(target: Path, results: list[ExerciseResult]) -> dict:

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 
+from checker import catalog, variants
 from checker.pipeline import ExerciseResult, Status
 
 COLOURS = {"waiting": "2", "pass": "32", "fail": "31", "error": "35", "timeout": "33", "skip": "36", "dim": "2", "bold": "1"}
@@ -62,6 +63,10 @@ def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> s
     lines = []
     header = f"{result.id}  {result.title}"
     lines.append(style.paint(header, "bold") + style.paint(f"   ({target_label}/{result.slug})", "dim"))
+    if result.variant:  # an exercise done one of several ways: say which, and how to switch
+        lesson = catalog.find(catalog.load(), result.id)
+        if lesson is not None:
+            lines.append("    " + style.paint(variants.describe(lesson.for_variant(result.variant)), "dim"))
     width = max(len(c.title) for c in result.checks)
     for check in result.checks:
         status = str(check.status)

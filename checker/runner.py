@@ -57,7 +57,7 @@ class GradingProcess:
         self.read_fd = read_fd
         self.log = tempfile.TemporaryFile()
         spec = WorkerSpec(lesson=lesson.id, exercise_dir=exercise_dir, checks=tuple(checks),
-                          timeout_scale=timeout_scale(), fd=write_fd)
+                          timeout_scale=timeout_scale(), fd=write_fd, variant=lesson.variant)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
         with _live_lock:
@@ -332,7 +332,7 @@ def grade(lesson: Lesson, target: Path, split: bool = True, staged: bool = False
             _close_later(own)
     return ExerciseResult(id=lesson.id, slug=lesson.slug, title=lesson.title,
                           checks=[results[check.name] for check in lesson.checks],
-                          seconds=round(time.monotonic() - started, 2))
+                          seconds=round(time.monotonic() - started, 2), variant=lesson.variant)
 
 
 def grade_many(lessons: list[Lesson], target: Path, jobs: int | None = None, on_result=None,

@@ -73,8 +73,8 @@ def run_check(ctx: Context, function) -> tuple[Status, str]:
 
 
 def import_learner_files(lesson, exercise_dir: Path, emit) -> bool:
-    """Import every Python file the learner edits; on failure, say so once and return False."""
-    for filename in lesson.files:
+    """Import every Python file the learner edits (of the variant graded); on failure, say so once."""
+    for filename in lesson.graded_files:
         if not filename.endswith(".py"):
             continue
         emit(Step(f"importing {paths.relative(exercise_dir / filename)}"))
@@ -90,7 +90,7 @@ def import_learner_files(lesson, exercise_dir: Path, emit) -> bool:
 
 
 def grade(spec: WorkerSpec, emit) -> None:
-    lesson = catalog.find(catalog.load(), spec.lesson)
+    lesson = catalog.find(catalog.load(), spec.lesson).for_variant(spec.variant or None)
     exercise_dir = spec.exercise_dir
     if not exercise_dir.is_dir():
         emit(LoadFailed(Status.ERROR, f"the folder {paths.relative(exercise_dir)} does not exist. "

@@ -259,19 +259,19 @@ def test_the_js_solution_verifies_exactly_what_django_signs():
     assert [r["value"] for r in signed] == [signing.Signer(salt=salt).signature(v) for v in values]
 
 
-def test_the_node_ring_is_skipped_without_node_and_fails_under_ci(tmp_path, monkeypatch):
-    """No node on PATH: skipped with install advice; under CI=true the same check fails."""
+def test_the_node_variant_is_skipped_without_node_and_fails_under_ci(tmp_path, monkeypatch):
+    """The Node.js variant picked, no node on PATH: skipped with install advice; under CI=true the same check fails."""
     from checker import catalog, worker
     from checker.api import Context
-    from checker.checks.ex05_redis_sidecar import node as node_checks
+    from checker.checks.ex05_redis_sidecar import functions, sidecar
     from checker.pipeline import Status
 
-    lesson = catalog.find(catalog.load(), "05")
+    lesson = catalog.find(catalog.load(), "05").for_variant("node")
     ctx = Context(lesson=lesson, exercise_dir=ROOT / "solutions" / "05-redis-sidecar", timeout_scale=1.0,
                   emit=lambda event: None)
     monkeypatch.setenv("PATH", str(tmp_path))
     try:
-        for check in (node_checks.check_node_functions, node_checks.check_node_push):
+        for check in (functions.check_tokens, functions.check_origin, sidecar.check_push):
             ctx.begin_check(lesson.check(check.__name__[len("check_"):]))
             monkeypatch.delenv("CI", raising=False)
             status, message = worker.run_check(ctx, check)

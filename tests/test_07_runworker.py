@@ -45,9 +45,12 @@ def _worker(redis_url: str, step_seconds: float):
 
 
 def _layer(redis_url: str):
+    """The layer the lesson's settings build (``socket_timeout: None``: see workshop/channels_support.py)."""
     from channels_redis.core import RedisChannelLayer
 
-    return RedisChannelLayer(hosts=[{"address": redis_url}])
+    from workshop.channels_support import redis_channel_layer
+
+    return RedisChannelLayer(**redis_channel_layer(redis_url)["default"]["CONFIG"])
 
 
 def _new_job(client, steps: int) -> str:

@@ -49,7 +49,10 @@ def _grade_mutant(lesson, number: int, mutation: dict, root: Path) -> str | None
     path.write_text(text.replace(mutation["find"], mutation["replace"]), encoding="utf-8")
     env = {"WORKSHOP_STATE_DIR": str(root / f"state{number}"),
            "CHECKER_TIMEOUT_SCALE": os.environ.get("CHECKER_TIMEOUT_SCALE", "1")}
-    code, document = checker_json(lesson.id, "--target", str(tree), "--staged", env=env, timeout=600)
+    # A mistake in one variant's file (05's sidecar.js) is graded as that variant.
+    variant = next((v.name for v in lesson.variants if mutation["file"] in v.files), None)
+    code, document = checker_json(lesson.id, "--target", str(tree), "--staged",
+                                  *(["--variant", variant] if variant else []), env=env, timeout=600)
     if document["exercises"][0]["status"] == "pass" or code != 1:
         return f"#{number} ({mutation['file']}): the planted mistake passed: {mutation['why']}"
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from checker import catalog, cli, hints, report, runner
+from checker import catalog, cli, hints, report, runner, variants
 from checker.live import reporter
 from checker.pipeline import Status, report_dict
 
@@ -20,11 +20,11 @@ def run(argv: list[str]) -> int:
                         help="grade every check, even those of rings whose inner rings fail (--json always does)")
     parser.add_argument("--staged", action="store_true",
                         help="grade ring by ring even with --json (stops at the first failing ring)")
+    parser.add_argument("--variant", help=cli.VARIANT_HELP)
     parser.add_argument("--jobs", type=int, default=None, help="exercises graded at once (default: CPU count + 1)")
     args = parser.parse_args(argv)
-    lessons = catalog.load()
     target = cli.target_folder(args.target)
-    chosen = cli.select(lessons, args.exercises)
+    lessons = chosen = variants.apply(cli.select(catalog.load(), args.exercises), cli.STATE_DIR, args.variant)
     style = report.Style()
     label = cli.label(target)
 

@@ -11,7 +11,7 @@ import argparse
 import csv
 from pathlib import Path
 
-from checker import catalog, cli, runner
+from checker import catalog, cli, runner, variants
 from checker.pipeline import Status
 
 
@@ -36,6 +36,8 @@ def run(argv: list[str]) -> int:
     parser.add_argument("room", metavar="DIR")
     parser.add_argument("exercises", nargs="*", metavar="NN", help="only these exercises (default: all)")
     parser.add_argument("--csv", type=Path, help="write learner, exercise scores and total to this CSV file")
+    parser.add_argument("--variant", help="grade this variant for everyone (default: each checkout's own pick, "
+                                          "from its .workshop/ folder, else the first variant)")
     args = parser.parse_args(argv)
     room = Path(args.room)
     if not room.is_dir():
@@ -49,7 +51,9 @@ def run(argv: list[str]) -> int:
     print("  ".join(header), flush=True)
     for folder in learners:
         target = folder / "exercises" if (folder / "exercises").is_dir() else folder
-        results = runner.grade_many(chosen, target.resolve())
+        # A learner's checkout remembers which variant they picked (05: python or node) in .workshop/.
+        lessons = variants.apply(chosen, folder / ".workshop", args.variant)
+        results = runner.grade_many(lessons, target.resolve())
         row = csv_row(folder.name, [r.score for r in results], sum(r.status is Status.PASS for r in results))
         rows.append(row)
         print("  ".join(str(value) for value in row), flush=True)

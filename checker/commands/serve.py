@@ -29,7 +29,7 @@ def run(argv: list[str]) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     exercise_dir = lesson.exercise_dir(target)
     argv = [sys.executable, str(demo), "--exercise-dir", str(exercise_dir), "--host", net.LOOPBACK,
-            "--port", str(args.port)]
+            "--port", str(args.port)] + (["--variant", lesson.variant] if lesson.variant else [])
     print(f"Serving lesson {lesson.id} with the code in {cli.label(exercise_dir)}/. Press Ctrl-C to stop.",
           flush=True)
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the learner's folder

@@ -3,6 +3,10 @@
 As rustlings does, the solution is shown only after the exercise passes (your last run said so),
 as a diff against your file: what you did differently is what there is to learn. ``--force``
 shows it anyway, with a warning: reading the answer before trying is how a workshop is wasted.
+
+The handout's scaffolding comments (``# Your job: ...``, ``# TODO: ...``: comment lines of the
+stub, as git holds it, that the reference does not have) are left out of your side of the diff, so
+a solved file shows your code against the reference, not the TODOs you did not bother to delete.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ import argparse
 import difflib
 
 from checker import cli
+from checker.commands.reset import pristine
 from workshop import paths
+
+COMMENT_PREFIXES = ("#", "//")
 
 
 def run(argv: list[str]) -> int:
@@ -30,10 +37,37 @@ def run(argv: list[str]) -> int:
         print("Warning: the exercise does not pass yet. Reading the answer now skips the part where you learn; "
               "try one more hint first.\n")
     mine, reference = lesson.exercise_dir(target), lesson.exercise_dir(paths.SOLUTIONS)
-    for name in lesson.files:
+    for name in lesson.graded_files:
         ours = (mine / name).read_text(encoding="utf-8").splitlines(keepends=True) if (mine / name).exists() else []
         theirs = (reference / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        stub = pristine(f"exercises/{lesson.slug}/{name}")
+        ours, dropped = without_scaffolding(ours, scaffolding(stub.decode("utf-8") if stub else "", theirs))
         diff = list(difflib.unified_diff(ours, theirs, f"yours: {cli.label(mine / name)}",
                                          f"reference: {cli.label(reference / name)}"))
+        if dropped:
+            print(f"{name}: {dropped} comment line(s) of the handout's TODO scaffolding left out of your side.")
         print("".join(diff) if diff else f"{name}: the same as the reference.\n")
     return 0
+
+
+def scaffolding(stub: str, reference: list[str]) -> set[str]:
+    """The stub's comment lines (stripped) that the reference does not have: the TODO scaffolding."""
+    kept = {line.strip() for line in reference}
+    return {line.strip() for line in stub.splitlines()
+            if line.strip().startswith(COMMENT_PREFIXES) and line.strip() not in kept}
+
+
+def without_scaffolding(lines: list[str], comments: set[str]) -> tuple[list[str], int]:
+    """``lines`` without the scaffolding ``comments`` (and the blank line that set one apart); how many went."""
+    kept: list[str] = []
+    dropped, after_dropped = 0, False
+    for line in lines:
+        if line.strip() in comments:
+            dropped, after_dropped = dropped + 1, True
+            continue
+        if after_dropped and not line.strip() and (not kept or not kept[-1].strip()):
+            after_dropped = False  # a comment that stood between two blank lines leaves one of them
+            continue
+        after_dropped = False
+        kept.append(line)
+    return kept, dropped

@@ -37,7 +37,7 @@ def run(argv: list[str]) -> int:
 def _loop(lesson, target, folder, style, args) -> None:
     seen = None
     while True:
-        now = snapshot(folder, lesson.files)
+        now = snapshot(folder, lesson.graded_files)
         if now != seen:
             seen = now
             result = runner.grade(lesson, target, staged=not args.full)

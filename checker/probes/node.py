@@ -51,7 +51,7 @@ def install_advice() -> str:
     found = version()
     what = (f"node {'.'.join(map(str, found))} is too old (the sidecar's packages need {MIN_MAJOR}+)" if found
             else "node (Node.js) was not found on PATH")
-    return (f"{what}, so lesson 05's Node.js sidecar (its node ring) cannot be graded here. To write it: install Node.js "
+    return (f"{what}, so lesson 05's Node.js sidecar cannot be graded here (you picked it: python -m checker pick 05 python goes back to Python). To write it: install Node.js "
             f"{MIN_MAJOR}+ (https://nodejs.org, `sudo apt-get install nodejs npm`, `brew install node`), then run "
             "`python3 setup_workshop.py` (it runs `npm ci` in lessons/05-redis-sidecar/node). The Python sidecar "
             "needs none of it.")

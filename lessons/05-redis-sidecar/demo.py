@@ -7,7 +7,9 @@ unless given; the banner prints it) for the WebSockets.
 Direct use::
 
     python lessons/05-redis-sidecar/demo.py --exercise-dir exercises/05-redis-sidecar --port 8000 --sidecar-port 8001
-    python lessons/05-redis-sidecar/demo.py --node      # the Node.js variant: node/server.js with your sidecar.js
+    python lessons/05-redis-sidecar/demo.py --variant node   # node/server.js with your sidecar.js
+
+``python -m checker serve 05`` passes the variant you picked (``python -m checker pick 05 node``).
 
 Ctrl-C (or SIGTERM) stops all three (exit code 0).
 """
@@ -31,8 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = demo.argument_parser(HERE, __doc__.splitlines()[0], "publish.py and sidecar.py")
     parser.set_defaults(exercise_dir=paths.learner_exercise_dir(SLUG))
     parser.add_argument("--sidecar-port", type=int, default=0, help="the sidecar's port (default: a free one)")
-    parser.add_argument("--node", action="store_true", help="run sidecar.js in Node.js instead of sidecar.py")
+    parser.add_argument("--variant", choices=("python", "node"), default="python",
+                        help="which sidecar to run: sidecar.py (python) or sidecar.js in Node.js (node)")
+    parser.add_argument("--node", action="store_const", dest="variant", const="node", help="the same as --variant node")
     args = parser.parse_args(argv)
+    args.node = args.variant == "node"
     exercise_dir = args.exercise_dir.resolve()
     ports = [args.port] + ([args.sidecar_port] if args.sidecar_port else [])
     refused = demo.cannot_start(args.host, ports, exercise_dir, ("publish", "sidecar"), "the newsroom")

@@ -11,16 +11,16 @@
    (``PUBSUB NUMSUB``, ``CLIENT LIST``), and a POST to Django arriving on a socket. The sidecar's
    watchdog reports a blocking call in a coroutine; every one of these checks reports it first.
 3. ``browser`` (``together.py``): two Chromium pages see each other's posts.
-4. ``node`` (``node.py``): the same sidecar in JavaScript (``sidecar.js``): its functions called in
-   ``node`` with tokens Django signed, then the ``server`` ring's checks, parametrized with the
-   Node.js sidecar (``support.NODE``). Skipped with install advice when ``node`` is missing.
+
+The learner picks the sidecar's language (``python -m checker pick 05 node``; the record's
+``[[variant]]`` tables): the same checks, for the same points, grade ``sidecar.py`` or
+``sidecar.js`` run by ``node node/server.js``, whose plain functions ``node.py`` calls in node.
+Without ``node`` the Node.js variant's checks are skipped with install advice (failed under CI).
 """
 
 from checker.checks import register
 
 from .functions import check_origin, check_publish, check_tokens
-from .node import (check_node_cleanup, check_node_fan_out, check_node_functions, check_node_push, check_node_refuses,
-                   check_node_rooms, check_node_shared_connection, check_node_single_use)
 from .sidecar import (check_cleanup, check_fan_out, check_push, check_rooms, check_shared_connection,
                       check_sidecar_refuses, check_single_use)
 from .together import check_browser_two_pages, check_end_to_end
@@ -28,6 +28,4 @@ from .together import check_browser_two_pages, check_end_to_end
 CHECKS = register(
     check_tokens, check_publish, check_origin, check_sidecar_refuses, check_single_use, check_push, check_rooms,
     check_fan_out, check_shared_connection, check_cleanup, check_end_to_end, check_browser_two_pages,
-    check_node_functions, check_node_refuses, check_node_single_use, check_node_push, check_node_rooms,
-    check_node_fan_out, check_node_shared_connection, check_node_cleanup,
 )

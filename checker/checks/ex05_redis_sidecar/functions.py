@@ -1,4 +1,9 @@
-"""Ring 1: lesson 05's plain functions in this grading process: tokens, Origin, publishing to a real Redis."""
+"""Ring 1: lesson 05's plain functions in this grading process: tokens, Origin, publishing to a real Redis.
+
+``make_token`` and ``publish_message`` are Django's (``publish.py``) whichever sidecar the learner
+picked; the sidecar's side (verifying a token, the Origin rule) is ``sidecar.py``'s functions
+here, or ``sidecar.js``'s called in node (``node.py``) for the Node.js variant.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,17 @@ import json
 from checker.api import CheckFailed, Context
 from checker.probes.redis_watch import Subscriber
 
-from .support import OTHER_ROOM, ROOM, django_app, message, redis_client, token
+from .support import NODE, OTHER_ROOM, ROOM, django_app, message, redis_client, sidecar_for, token
 
 
 def check_tokens(ctx: Context) -> None:
     django_app(ctx)
     publish = ctx.import_learner("publish")
-    sidecar = ctx.import_learner("sidecar")
     from django.core import signing
 
     from newsroom.protocol import TOKEN_SALT
 
-    ctx.step("make_token('ada', 'lobby'), then verify_token(token, 'lobby')")
+    ctx.step(f"make_token('ada', 'lobby'), then the sidecar's check of it ({sidecar_for(ctx).file})")
     signed = publish.make_token("ada", ROOM)
     again = publish.make_token("ada", ROOM)
     if not isinstance(signed, str) or signed.count(":") < 2:
@@ -40,6 +44,12 @@ def check_tokens(ctx: Context) -> None:
     if signing.loads(again, salt=TOKEN_SALT).get("nonce") == nonce:
         raise CheckFailed("make_token gave two tokens the same nonce; each token needs a fresh one, or the second "
                           "token is refused as already used.")
+    if sidecar_for(ctx) is NODE:
+        from .node import verify_in_node
+
+        verify_in_node(ctx, signed, nonce)
+        return
+    sidecar = ctx.import_learner("sidecar")
     got = sidecar.verify_token(signed, ROOM)
     if not isinstance(got, tuple) or tuple(got) != ("ada", nonce):
         raise CheckFailed(f"verify_token(make_token('ada', 'lobby'), 'lobby') returned {got!r}; expected "
@@ -156,6 +166,11 @@ ORIGINS = [
 
 
 def check_origin(ctx: Context) -> None:
+    if sidecar_for(ctx) is NODE:
+        from .node import origin_in_node
+
+        origin_in_node(ctx)
+        return
     sidecar = ctx.import_learner("sidecar")
     allowed = frozenset({"http://127.0.0.1:8000", "http://localhost:8000"})
     for origin, expected, what in ORIGINS:

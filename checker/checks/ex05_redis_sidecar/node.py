@@ -1,12 +1,13 @@
-"""Ring 4, ``node``: the same sidecar written in JavaScript (``sidecar.js``), graded by the same scenarios.
+"""The Node.js variant's plain functions: ``sidecar.js`` called directly, for the ``tokens`` and ``origin`` checks.
 
 The talk's first way to give Django WebSockets is "another framework beside Django, something like
-Node.js". This ring grades that variant: ``node_functions`` calls the learner's JavaScript
-directly (``node/call.js``) with tokens made by Django's own ``signing.dumps`` (fresh, expired,
-altered, foreign) and the Origin table of ``functions.py``; the server checks are the Python
-sidecar's checks (``sidecar.py``) run against ``node node/server.js``. Without ``node`` (or
-without the packages ``npm ci`` installs) every check here is skipped with install advice, and
-fails under ``CI=true``.
+Node.js". A learner who picks that variant (``python -m checker pick 05 node``) is graded by the
+same checks as one who writes ``sidecar.py``: the server and browser checks start
+``node node/server.js`` instead (``support.sidecar_for``), and the two function checks call the
+learner's JavaScript here (``node/call.js``), with tokens made by Django's own ``signing.dumps``
+(fresh, expired, altered, foreign) and the Origin table of ``functions.py``. Without ``node``
+(or without the packages ``npm ci`` installs) the checks are skipped with install advice, and
+fail under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from checker.probes import node as node_probe
 from workshop import paths
 
 from .functions import ORIGINS, bad_tokens
-from .sidecar import (check_cleanup, check_fan_out, check_push, check_rooms, check_shared_connection,
-                      check_sidecar_refuses, check_single_use)
-from .support import NODE, ROOM, django_app, require_node, token
+from .support import ROOM, django_app, require_node, token
 
 SIGNED_VALUES = ["eyJ1c2VyIjoiYWRhIiwicm9vbSI6ImxvYmJ5In0:1xWD8b", "héllo, 👋", ""]
 
@@ -53,7 +52,12 @@ def _error(result: dict) -> str:
     return f"{error['name']}: {error['message']}" + (f" ({error['where']})" if error.get("where") else "")
 
 
-def check_node_functions(ctx: Context) -> None:
+def verify_in_node(ctx: Context, made: str, nonce: str) -> None:
+    """The ``tokens`` check for sidecar.js: signatureOf and verifyToken, on tokens Django signed.
+
+    ``made``: what the learner's ``make_token('ada', 'lobby')`` returned (with ``nonce`` inside),
+    which the Node.js sidecar must accept as Django's own.
+    """
     require_node(ctx)
     django_app(ctx)
     from django.conf import settings
@@ -77,7 +81,8 @@ def check_node_functions(ctx: Context) -> None:
                               "The key is sha256(TOKEN_SALT + 'signer' + secret); the HMAC-SHA256 is base64url, "
                               "no padding.")
 
-    good = [(token(ctx, "ada", ROOM, nonce="a" * 22), {"user": "ada", "nonce": "a" * 22},
+    good = [(made, {"user": "ada", "nonce": nonce}, "the token your make_token('ada', 'lobby') made"),
+            (token(ctx, "ada", ROOM, nonce="a" * 22), {"user": "ada", "nonce": "a" * 22},
              "a token Django signed just now"),
             (token(ctx, "grace", ROOM, age=30, nonce="g" * 22), {"user": "grace", "nonce": "g" * 22},
              "a token Django signed 30 s ago (max_age is 60 s)")]
@@ -98,6 +103,10 @@ def check_node_functions(ctx: Context) -> None:
             raise CheckFailed(f"verifyToken on {what} threw {_error(result)}; throw new InvalidToken(\"why\") "
                               "with a reason (the handler closes the socket on InvalidToken, with it as the reason).")
 
+
+def origin_in_node(ctx: Context) -> None:
+    """The ``origin`` check for sidecar.js: checkOrigin on the Origin table of ``functions.py``."""
+    require_node(ctx)
     ctx.step("checkOrigin(origin, allowed) in node, on the Origin table of check_origin")
     allowed = ["http://127.0.0.1:8000", "http://localhost:8000"]
     calls = [{"fn": "checkOrigin", "args": [node_probe.UNDEFINED if origin is None else origin,
@@ -109,31 +118,3 @@ def check_node_functions(ctx: Context) -> None:
         if result["value"] is not expected:
             raise CheckFailed(f"checkOrigin({shown}, new Set({allowed})) returned {result['value']!r} for {what}; "
                               f"expected {str(expected).lower()}.")
-
-
-def check_node_refuses(ctx: Context) -> None:
-    check_sidecar_refuses(ctx, NODE)
-
-
-def check_node_push(ctx: Context) -> None:
-    check_push(ctx, NODE)
-
-
-def check_node_rooms(ctx: Context) -> None:
-    check_rooms(ctx, NODE)
-
-
-def check_node_fan_out(ctx: Context) -> None:
-    check_fan_out(ctx, NODE)
-
-
-def check_node_cleanup(ctx: Context) -> None:
-    check_cleanup(ctx, NODE)
-
-
-def check_node_single_use(ctx: Context) -> None:
-    check_single_use(ctx, NODE)
-
-
-def check_node_shared_connection(ctx: Context) -> None:
-    check_shared_connection(ctx, NODE)

@@ -5,8 +5,9 @@ subscriptions), ``CLIENT LIST`` (open connections) and ``total_connections_recei
 connection ever made). The sidecar reaches Redis through a proxy that can hold its commands back,
 so a ready frame sent before Redis confirmed the subscription is caught every time, not by luck.
 
-Each check takes the sidecar it grades (``support.PYTHON``, the default, or ``support.NODE``):
-the same scenarios grade ``sidecar.py`` here and ``sidecar.js`` in the ``node`` ring (``node.py``).
+The same scenarios grade the sidecar the learner picked (``python -m checker pick 05 node``):
+``sidecar.py`` (``support.PYTHON``) or ``sidecar.js`` in Node.js (``support.NODE``); a check
+finds which in the record's variant (``support.sidecar_for``), and a test may pass one directly.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from checker.probes import redis_watch
 from checker.probes import ws as ws_probe
 
 from .support import (OTHER_ROOM, PYTHON, ROOM, Clients, Sidecar, message, path, proxy, publish, redis_client, session,
-                      site, token)
+                      sidecar_for, site, token)
 
 FOREIGN_ORIGIN = "http://evil.example"
 REDIS_DELAY = 0.2  # seconds the proxy holds each of the sidecar's Redis commands in check_push
@@ -29,7 +30,8 @@ SESSION = 8  # seconds for a whole client session (scaled by ctx.run_async)
 LONG_SESSION = 10  # seconds for a whole client session (scaled by ctx.run_async)
 
 
-def check_sidecar_refuses(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+def check_sidecar_refuses(ctx: Context, sidecar: Sidecar | None = None) -> None:
+    sidecar = sidecar or sidecar_for(ctx)
     launched = site(ctx, sidecar=sidecar)
     clients = Clients(ctx, launched, sidecar)
     client = redis_client(ctx)
@@ -110,7 +112,8 @@ def _judge_refusal_cost(count: int, before, after) -> None:
                           "nothing: check the Origin and the token before connecting to Redis.")
 
 
-def check_push(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+def check_push(ctx: Context, sidecar: Sidecar | None = None) -> None:
+    sidecar = sidecar or sidecar_for(ctx)
     launched = site(ctx, sidecar=sidecar)
     clients = Clients(ctx, launched, sidecar)
     redis_url = launched.extras["redis_url"]
@@ -145,7 +148,8 @@ def check_push(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
     session(ctx, launched, scenario, timeout=LONG_SESSION)
 
 
-def check_rooms(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+def check_rooms(ctx: Context, sidecar: Sidecar | None = None) -> None:
+    sidecar = sidecar or sidecar_for(ctx)
     launched = site(ctx, sidecar=sidecar)
     clients = Clients(ctx, launched, sidecar)
     redis_url = launched.extras["redis_url"]
@@ -169,7 +173,8 @@ def check_rooms(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
     session(ctx, launched, scenario, timeout=SESSION)
 
 
-def check_fan_out(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+def check_fan_out(ctx: Context, sidecar: Sidecar | None = None) -> None:
+    sidecar = sidecar or sidecar_for(ctx)
     launched = site(ctx, sidecar=sidecar)
     clients = Clients(ctx, launched, sidecar)
     redis_url = launched.extras["redis_url"]
@@ -201,7 +206,8 @@ def check_fan_out(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
     session(ctx, launched, scenario, timeout=LONG_SESSION)
 
 
-def check_cleanup(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+def check_cleanup(ctx: Context, sidecar: Sidecar | None = None) -> None:
+    sidecar = sidecar or sidecar_for(ctx)
     launched = site(ctx, sidecar=sidecar)
     clients = Clients(ctx, launched, sidecar)
     client = redis_client(ctx)
@@ -248,7 +254,8 @@ SHARED_SOCKETS = 10  # sockets per room in check_shared_connection
 SPARE_CONNECTIONS = 5  # what the hub may add for N sockets: its small command pool, not one per socket
 
 
-def check_single_use(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+def check_single_use(ctx: Context, sidecar: Sidecar | None = None) -> None:
+    sidecar = sidecar or sidecar_for(ctx)
     if sidecar is PYTHON:
         _spend_nonce_directly(ctx)
     launched = site(ctx, sidecar=sidecar)
@@ -325,7 +332,8 @@ def _spend_nonce_directly(ctx: Context) -> None:
                           "set it with ex=TOKEN_MAX_AGE, or Redis keeps every nonce forever (-1 means no expiry).")
 
 
-def check_shared_connection(ctx: Context, sidecar: Sidecar = PYTHON) -> None:
+def check_shared_connection(ctx: Context, sidecar: Sidecar | None = None) -> None:
+    sidecar = sidecar or sidecar_for(ctx)
     launched = site(ctx, sidecar=sidecar)
     clients = Clients(ctx, launched, sidecar)
     client = redis_client(ctx)

@@ -62,6 +62,11 @@ NODE = Sidecar("node", "sidecar.js", "node node/server.js", {
 })
 
 
+def sidecar_for(ctx: Context) -> Sidecar:
+    """The sidecar this grading is for: the lesson's variant (``python -m checker pick 05 node``)."""
+    return NODE if ctx.lesson.variant == NODE.name else PYTHON
+
+
 def require_node(ctx: Context) -> str:
     """The ``node`` binary, with the lesson's packages installed; ``CheckSkipped`` (with what to do) otherwise."""
     binary = node_probe.find_node()
