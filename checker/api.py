@@ -96,6 +96,15 @@ class Context:
     def import_learner(self, name: str):
         return learner.import_learner(name, self.exercise_dir)
 
+    def require_written(self, *functions) -> None:
+        """Fail at once, with the usual "not written yet", if one of the learner's ``functions`` is
+        still its stub: a pristine exercise hears so before the check starts servers for it."""
+        import inspect
+
+        for function in functions:
+            if learner.is_stub(function):
+                raise CheckFailed(learner.unwritten_message(function.__name__, Path(inspect.getsourcefile(function))))
+
     # -- resources ---------------------------------------------------------------
     def resource(self, key: str, factory):
         """Enter ``factory()`` (a context manager) once; exit it when grading ends."""

@@ -32,6 +32,10 @@ class Check:
     group: str  # checks of one group share a grading process; groups run side by side
     #: (variant, ladder) pairs: the ladder a learner of that variant climbs instead (05: Node.js)
     variant_hints: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: "file.py:function" (or "file.py:Class.method"): the learner's function this check calls
+    #: first. While it is still a stub, a learner's (staged) run fails the check from the source,
+    #: with the usual "not written yet", without starting a grading process for it.
+    needs: tuple[str, ...] = ()
 
     @property
     def hint(self) -> str:
@@ -102,7 +106,8 @@ class Lesson:
     @property
     def graded_files(self) -> tuple[str, ...]:
         """The learner's files this grading reads: the shared ones and the chosen variant's."""
-        others = {f for v in self.variants if v.name != self.variant for f in v.files}
+        chosen = self.variant or (self.variants[0].name if self.variants else "")  # "": the default one
+        others = {f for v in self.variants if v.name != chosen for f in v.files}
         return tuple(f for f in self.files if f not in others)
 
     def for_variant(self, name: str | None = None) -> "Lesson":
@@ -156,7 +161,12 @@ def read_record(path: Path) -> Lesson:
             checks.append(Check(name=c["name"], title=c.get("title", c["name"]), points=int(c["points"]),
                                 timeout=float(c.get("timeout", DEFAULT_TIMEOUT)), ring=ring, hints=_hints(c),
                                 browser=browser, group=c.get("group") or ("browser" if browser else "main"),
-                                variant_hints=tuple((k, tuple(v)) for k, v in c.get("variant_hints", {}).items())))
+                                variant_hints=tuple((k, tuple(v)) for k, v in c.get("variant_hints", {}).items()),
+                                needs=tuple(c.get("needs", ()))))
+            malformed = [need for need in checks[-1].needs if need.count(":") != 1 or not need.split(":")[0]]
+            if malformed:
+                raise CatalogError(f"{paths.relative(path)}: check {c['name']!r}: needs {malformed} should read "
+                                   "'file.py:function'")
         variants = tuple(Variant(v["name"], v.get("title", v["name"]), tuple(v.get("files", ())))
                          for v in raw.get("variant", ()))
         unknown = {k for c in checks for k, _ in c.variant_hints} - {v.name for v in variants}

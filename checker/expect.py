@@ -25,6 +25,14 @@ def refuses(ctx: Context, function, name: str, values, why: str) -> None:
         raise CheckFailed(f"{name}({value!r}) returned {got!r}; it should raise ValueError ({why}).")
 
 
+def see(lesson: str, section: str) -> str:
+    """The pointer that ends a failure message: the lesson README's section, then the hint ladder.
+
+    A message says what went wrong and what was expected; the recipe is the ladder's last rung.
+    """
+    return f"See \"{section}\" in the lesson README, or `python -m checker hint {lesson}` for the next hint."
+
+
 def brief(items, shown: int = 8) -> str:
     """A list for a message, cut to its first ``shown`` items: ``[1, 2, 3, … and 997 more]``.
 

@@ -27,7 +27,7 @@ from checker import zygote
 from checker.catalog import Lesson
 from checker.pipeline import (CheckResult, Done, ExerciseResult, Finished, LoadFailed, Started, Status, Step,
                               WorkerSpec, decode, timeout_scale)
-from workshop import paths, procs
+from workshop import learner, paths, procs
 
 LOAD_TIMEOUT = float(os.environ.get("CHECKER_LOAD_TIMEOUT", "20"))  # process start-up + importing the learner's files
 EXIT_GRACE = 5.0  # after "done", time for the worker to close its servers and browser
@@ -152,6 +152,32 @@ def _result(lesson: Lesson, name: str, status: Status, message: str, seconds: fl
     return CheckResult(name=name, title=check.title, status=status, points=check.points, message=message,
                        hint=check.hint if status.is_problem else "", seconds=seconds, ring=check.ring,
                        hint_rung=1 if status.is_problem and check.hint else 0)
+
+
+def _unwritten(lesson: Lesson, exercise_dir: Path, checks) -> dict[str, CheckResult]:
+    """The checks among ``checks`` whose first learner function (the record's ``needs``) is still a
+    stub, failed from the source with the message the check itself would give.
+
+    A learner's staged run uses it: a pristine ring gets its verdict without a grading process
+    (no Python start-up, no Django or Channels import). When any file does not parse (or is
+    missing), nothing is decided here: the grading process reports that first, once.
+    """
+    if not any(check.needs for check in checks):
+        return {}
+    stubs = {name: learner.stubs_in(exercise_dir / name) for name in lesson.graded_files if name.endswith(".py")}
+    if any(found is None for found in stubs.values()):
+        return {}  # a file that does not parse (or is missing): the grading process reports it, once
+    failed = {}
+    for check in checks:
+        for need in check.needs:
+            filename, function = need.split(":", 1)
+            if filename not in stubs:
+                continue  # another variant's file (05's sidecar.py for a Node.js learner)
+            if function in stubs[filename]:
+                message = learner.unwritten_message(function.rsplit(".", 1)[-1], exercise_dir / filename)
+                failed[check.name] = _result(lesson, check.name, Status.FAIL, message, 0.0)
+                break
+    return failed
 
 
 def _with_output(message: str, process: GradingProcess) -> str:
@@ -301,8 +327,10 @@ def grade(lesson: Lesson, target: Path, split: bool = True, staged: bool = False
     ``staged`` (a learner's run): the rings of the record are graded from the inside out, and a
     ring runs only when every ring inside it passes; the checks of the rings not run are
     ``waiting`` (0 points). So a learner whose plain functions fail hears so in a moment, instead
-    of waiting for servers and a browser that could only fail the same way. Full grading (the
-    default, used by ``--json``, ``room`` and the tests) runs every check.
+    of waiting for servers and a browser that could only fail the same way; and a check whose
+    first function is still a stub fails from the source (``_unwritten``), without a grading
+    process. Full grading (the default, used by ``--json``, ``room`` and the tests) runs every
+    check.
     """
     started = time.monotonic()
     exercise_dir = lesson.exercise_dir(target)
@@ -322,7 +350,10 @@ def grade(lesson: Lesson, target: Path, split: bool = True, staged: bool = False
                     continue
                 if index == 1:
                     own = _own_zygote(lesson, exercise_dir, split, sum(len(_groups(c, split)) for _, c in rings[1:]))
-                part = _grade_parallel(lesson, exercise_dir, checks, split, fork=index > 0)
+                part = _unwritten(lesson, exercise_dir, checks)
+                rest = [c for c in checks if c.name not in part]
+                if rest:
+                    part.update(_grade_parallel(lesson, exercise_dir, rest, split, fork=index > 0))
                 results.update(part)
                 failing = [r for r in part.values() if r.status.is_problem]
                 if failing:

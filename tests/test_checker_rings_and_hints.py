@@ -78,6 +78,21 @@ def test_solution_waits_until_the_exercise_passes(tmp_path, state_dir):
     assert "Warning" in forced.stdout and "+++ reference:" in forced.stdout
 
 
+def test_solution_leaves_the_handouts_todo_comments_out_of_the_diff(tmp_path, state_dir):
+    """A solved file that kept the stub's "# Your job" / "# TODO" lines diffs only on real code."""
+    lesson = LESSONS["01"]
+    tree = copy_tree(paths.SOLUTIONS, tmp_path / "tree", [lesson.slug])
+    _break(tree, lesson, "polling.py", '"""\n\nfrom __future__',
+           '"""\n\n# Your job: replace each `raise NotImplementedError` below.\n\nfrom __future__')
+    _break(tree, lesson, "polling.py", "    return [message for message in messages if message.id > cursor]",
+           "    # TODO: keep only the messages the client has not seen yet.\n    # my own note\n"
+           "    return [m for m in messages if m.id > cursor]")
+    shown = checker("solution", "01", "--force", "--target", str(tree), env=state_dir).stdout
+    removed = [line for line in shown.splitlines() if line.startswith("-") and not line.startswith("---")]
+    assert removed == ["-    # my own note", "-    return [m for m in messages if m.id > cursor]"], shown
+    assert "2 comment line(s) of the handout's TODO scaffolding left out" in shown
+
+
 def test_reset_asks_first_and_keeps_a_backup(state_dir):
     lesson = LESSONS["03"]
     path = lesson.exercise_dir(paths.EXERCISES) / "handshake.py"

@@ -53,3 +53,38 @@ def test_a_server_thread_serves_until_the_block_ends():
     running.thread.join(10)
     assert not running.thread.is_alive()
     assert server.socket.fileno() == -1  # closed
+
+
+def test_a_stub_is_recognised_from_its_source_without_being_called(tmp_path):
+    """``ctx.require_written`` fails a pristine exercise before a check starts servers for it."""
+    from workshop import learner
+
+    source = tmp_path / "learner_stub_sample.py"
+    source.write_text('''
+def stub(a):
+    """The specification."""
+    # TODO: write me
+    raise NotImplementedError("stub")
+
+async def async_stub():
+    raise NotImplementedError
+
+def written(a):
+    """The specification."""
+    return a + 1
+
+def guarded(a):
+    if a is None:
+        raise NotImplementedError("only some inputs")
+    return a
+
+def other_error():
+    raise ValueError("not a stub")
+''')
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import learner_stub_sample as sample
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert learner.is_stub(sample.stub) and learner.is_stub(sample.async_stub)
+    assert not any(learner.is_stub(f) for f in (sample.written, sample.guarded, sample.other_error, len))

@@ -102,3 +102,63 @@ def _where(err: BaseException, path: Path, exercise_dir: Path) -> str:
     """The learner's line that raised ``err``, or just their file when none of its frames is theirs."""
     frame = learner_frame(err.__traceback__, exercise_dir)
     return describe_frame(frame) if frame else relative(path)
+
+
+
+# -- stubs: "not written yet", known from the source ------------------------------------------------
+def unwritten_message(function: str, path: Path) -> str:
+    """What a learner reads about a function still raising ``NotImplementedError`` (one wording everywhere)."""
+    return (f"{function}() in {relative(Path(path))} is not written yet (it still raises NotImplementedError).\n"
+            "Replace the TODO with your code, save, and run the checker again.")
+
+
+def _is_stub_node(definition) -> bool:
+    """A ``def`` whose body, after its docstring, is one ``raise NotImplementedError(...)``."""
+    import ast
+
+    body = definition.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]  # the docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def is_stub(function) -> bool:
+    """True when ``function`` is still the stub as handed out (see ``_is_stub_node``).
+
+    Read from the source, without calling it, so a check can say "not written yet" before it
+    starts the servers or sets up the framework the function would need.
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    definition = tree.body[0] if tree.body else None
+    return isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub_node(definition)
+
+
+def stubs_in(path: Path) -> set[str] | None:
+    """The names of the stubs in the learner's file ``path`` (``"name"``, or ``"Class.name"`` for a
+    method), read without importing it; ``None`` when it cannot be read or parsed (importing it
+    then says why)."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, SyntaxError):
+        return None
+    found = set()
+    for node in tree.body:
+        functions = [(node.name, node)] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+        if isinstance(node, ast.ClassDef):
+            functions = [(f"{node.name}.{item.name}", item) for item in node.body
+                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        found.update(name for name, definition in functions if _is_stub_node(definition))
+    return found

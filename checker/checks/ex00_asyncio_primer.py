@@ -15,6 +15,7 @@ import threading
 
 from checker.api import CheckFailed, Context
 from checker.checks import register
+from checker.expect import see
 
 #: Seconds a probe may take in all (``ctx.run_async`` scales them like every wait): one with a
 #: single step, one whose steps include a deliberate time limit of the learner's function.
@@ -54,8 +55,10 @@ def check_greet_later(ctx: Context) -> None:
     if result != "hello, ada":
         raise CheckFailed(f"greet_later('ada', ...) returned {result!r}; expected 'hello, ada'.")
     if finished_first:
-        raise CheckFailed("greet_later kept the event loop to itself while it waited: nothing else ran until it "
-                          "returned. Wait with `await asyncio.sleep(delay)`, never `time.sleep(delay)`.")
+        raise CheckFailed("greet_later kept the event loop to itself while it waited: a task started beside it "
+                          "got no turn until greet_later had returned. Expected: while it waits, the loop runs "
+                          "other tasks. How does a coroutine wait *and* give the loop back? "
+                          + see("00", "Coroutines and await"))
 
 
 def check_run_all(ctx: Context) -> None:
@@ -87,8 +90,8 @@ def check_run_all(ctx: Context) -> None:
                 everyone.set()
             await _bounded(ctx, everyone.wait(), 1,
                            f"run_all ran the jobs one after the other: job {number} waited for the others to start, "
-                           f"but only jobs {started} had started. Start every job as a task "
-                           "(asyncio.create_task or asyncio.gather) before awaiting any of them.")
+                           f"but only jobs {started} had started. Expected all {count} jobs running at the same "
+                           "time: each must start before you wait for any of them. " + see("00", "Tasks"))
             return number
         return await run_all([lambda n=n: job(n) for n in range(count)])
 
@@ -199,16 +202,18 @@ def check_first_done(ctx: Context) -> None:
             if asyncio.current_task().cancelling():  # the probe itself is being stopped: let it stop
                 raise
             raise CheckFailed("first_done raised CancelledError although nobody cancelled it: awaiting a task you "
-                              "cancelled raises its CancelledError in *your* code. Collect it instead: "
-                              "asyncio.gather(*pending, return_exceptions=True).") from None
+                              "cancelled raises its CancelledError in *your* code. Expected: wait for the cancelled "
+                              "tasks to finish without letting their CancelledError escape. "
+                              + see("00", "Racing two waits")) from None
         return got, sorted(log)
 
     async def race(result):
         log.clear()
         jobs = [lambda: never("A"), lambda: winner(result), lambda: never("B")]
         return await _bounded(ctx, direct(jobs), 2,
-                              "first_done did not return although one job had finished (the others wait forever): "
-                              "asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED) returns after the first.")
+                              "first_done did not return although one job had finished (the others wait forever). "
+                              "Expected it to return as soon as the *first* job finishes. "
+                              + see("00", "Racing two waits"))
 
     expected = ["A cancelled", "A cleaned up", "B cancelled", "B cleaned up"]
     ctx.step("first_done(never, winner, never)")
@@ -218,9 +223,9 @@ def check_first_done(ctx: Context) -> None:
     if log_at_return != expected:
         missing = sorted(set(expected) - set(log_at_return))
         raise CheckFailed(f"when first_done returned, these had not happened yet: {', '.join(missing)}. "
-                          "task.cancel() only *asks*: the CancelledError reaches the task at its next turn. Cancel "
-                          "every pending task, then await them (asyncio.gather(*pending, return_exceptions=True)) so "
-                          "their clean-up has finished.")
+                          "task.cancel() only *asks*: the CancelledError reaches the task at its next turn. Expected "
+                          "every other job cancelled *and* its clean-up finished before first_done returns. "
+                          + see("00", "Racing two waits"))
     ctx.step("first_done(never, a job that raises LookupError, never)")
     got, log_at_return = ctx.run_async(race, LookupError("first"), timeout=SLOW)
     if got != "raised":
@@ -255,7 +260,8 @@ def check_off_the_loop(ctx: Context) -> None:
     if on_loop_thread or not in_time:
         raise CheckFailed(f"the event loop stood still for {limit:.1f} s while the blocking function ran"
                           + (" on the loop's own thread" if on_loop_thread else "")
-                          + ": nothing else could run. Run it in a worker thread: await asyncio.to_thread(function, *args).")
+                          + ": nothing else could run. Expected the loop to stay free while the function runs, "
+                          "which means it cannot run on the loop's thread. " + see("00", "Blocking calls"))
 
 
 CHECKS = register(check_greet_later, check_run_all, check_within, check_first_done, check_off_the_loop)

@@ -8,7 +8,7 @@ read the board's counters (``board.reads``, ``board.changed.waits``, ``stats``) 
 from __future__ import annotations
 
 from checker.api import CheckFailed, Context
-from checker.expect import brief
+from checker.expect import brief, see
 from checker.probes import http
 from workshop.launch import Ports
 
@@ -59,16 +59,17 @@ def expect_answer(response: http.Response, expected: list[int], cursor: int, why
     return answer
 
 
-def expect_400(ctx: Context, url: str, why: str) -> None:
+def expect_400(ctx: Context, url: str, why: str, section: str = "Short polling and the cursor") -> None:
+    expected = f"400 Bad Request with a JSON body {{\"error\": \"...\"}} ({why}: the client's mistake)"
     try:
         response = http.get(url, timeout=ctx.timeout(3))
     except CheckFailed as failed:
         if "HTTP 501" in str(failed):  # not written yet: that message says what to do
             raise
-        raise CheckFailed(f"{failed}\nThat request is the client's mistake ({why}): refuse it at once with 400 Bad "
-                          "Request and {\"error\": \"...\"}, before it reaches the code that would crash or "
-                          "wait.") from None
+        raise CheckFailed(f"{failed}\nExpected {expected}, not a crash or a wait. Which line of your view does the "
+                          f"bad value reach, and where does the error it raises go? {see('01', section)}") from None
     if response.status != 400:
-        raise CheckFailed(f"{response.what} answered HTTP {response.status}; expected 400 Bad Request ({why}).")
+        raise CheckFailed(f"{response.what} answered HTTP {response.status} with {response.body[:120]!r}; "
+                          f"expected {expected}. {see('01', section)}")
     if not isinstance(response.json(), dict) or "error" not in response.json():
         raise CheckFailed(f"{response.what} answered 400 but without {{\"error\": \"...\"}} in the body.")

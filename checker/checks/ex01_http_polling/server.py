@@ -6,7 +6,7 @@ import threading
 import time
 
 from checker.api import CheckFailed, Context
-from checker.expect import brief
+from checker.expect import brief, see
 from checker.probes import http
 
 from .common import board, expect_400, expect_answer, ids, post
@@ -54,13 +54,14 @@ def _sleep_loop(store, reads: int, waits: int, seconds: float) -> str | None:
     ``store.changed`` in ``seconds`` is not waiting on the condition, or ``None``."""
     if waits == 0:
         return (f"while the long poll waited ({seconds:.1f} s), wait_for_messages never waited on store.changed "
-                f"(it read the store {reads} times). A sleep() loop answers late (up to a whole sleep after the "
-                "message) or burns CPU asking again and again. Wait on the condition instead: "
-                "with store.changed: store.changed.wait_for(predicate, timeout=timeout).")
+                f"(it read the store {reads} times). Expected it to wait on that condition, which post() notifies: "
+                "a sleep() loop answers late (up to a whole sleep after the message) or burns CPU asking again and "
+                f"again. {see('01', 'Long polling')}")
     if reads > MAX_READS_PER_WAIT:
-        return (f"one idle long poll read the store {reads} times in {seconds:.1f} s: it asks again and again "
-                "(wait() with a tiny timeout in a loop). Wait once with the whole timeout: "
-                "store.changed.wait_for(predicate, timeout=timeout) wakes up by itself when a message is posted.")
+        return (f"one idle long poll read the store {reads} times in {seconds:.1f} s (and waited on store.changed "
+                f"{waits} times): it asks again and again, as a loop of short waits does. Expected at most "
+                f"{MAX_READS_PER_WAIT} reads: one wait for the whole timeout, woken when a message is posted. "
+                f"{see('01', 'Long polling')}")
     return None
 
 
@@ -133,4 +134,4 @@ def check_long_poll_timeout(ctx: Context) -> None:
                        ("after=1&timeout=nan", "a timeout that is not a number (nan)"),
                        ("after=x&timeout=1", "the cursor is not a number")]:
         ctx.step(f"GET /api/messages/wait?{query}")
-        expect_400(ctx, f"{url}/api/messages/wait?{query}", why)
+        expect_400(ctx, f"{url}/api/messages/wait?{query}", why, "Long polling")

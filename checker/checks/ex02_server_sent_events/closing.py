@@ -7,9 +7,13 @@ import threading
 import time
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes.sse import parse
 
 from .common import connect, feed, open_stream
+
+#: The lesson section on why and how a stream ends by itself (its lifetime).
+RECONNECT = "Reconnection, `Last-Event-ID` and HTTP 204"
 
 #: A stream must end this soon after its lifetime, whatever its heartbeat (a correctness margin, not a wait).
 LATE = 1.0
@@ -39,16 +43,17 @@ def _ends_when_idle(ctx: Context, port: int, stats) -> None:
     with open_stream(ctx, port, "lifetime=0.4&heartbeat=10&retry=100") as stream:
         stream.read_for(ctx.timeout(3))
     if not stream.eof:
-        raise CheckFailed(f"{stream.what} was still open after 3 s although its lifetime is 0.4 s. End the generator "
-                          "(return) once `lifetime` seconds have passed, and never wait past that deadline: wait "
-                          "at most min(heartbeat, deadline - time.monotonic()), not a whole heartbeat.")
+        raise CheckFailed(f"{stream.what} was still open after 3 s although its lifetime is 0.4 s (and its heartbeat "
+                          "10 s). Expected it to end at its lifetime, quiet or not: no wait may run past that "
+                          f"deadline, not even a heartbeat's. {see('02', RECONNECT)}")
     lasted = stream.eof_at - started
     if lasted < 0.3:
         raise CheckFailed(f"{stream.what} ended after {lasted:.2f} s; it should stay open for the whole lifetime "
                           "(0.4 s), sending heartbeats while nothing happens.")
     if lasted > 0.4 + LATE:
         raise CheckFailed(f"{stream.what} ended after {lasted:.1f} s although its lifetime is 0.4 s: the last wait "
-                          "went past the deadline. Wait at most min(heartbeat, deadline - time.monotonic()).")
+                          "went past the deadline. Expected the stream to end at the deadline: how long may the "
+                          f"last wait be? {see('02', RECONNECT)}")
     if not ctx.wait_until(lambda: stats.open_now() == 0, 1):
         raise CheckFailed("the stream's response ended, but the server still counts it as open.")
 
@@ -95,8 +100,9 @@ def _ends_when_the_client_leaves(ctx: Context, port: int, stats) -> None:
     stream.close()
     if not ctx.wait_until(lambda: stats.open_now() <= baseline, 2):
         raise CheckFailed("2 s after the client hung up, the server was still running its stream (a worker thread "
-                          "lost for nothing). With nothing to send, yield comment('keep-alive') every heartbeat: "
-                          "that write fails once the client is gone, and Django then closes the generator.")
+                          "lost for nothing). Expected the stream to end soon after: a server only learns that the "
+                          "client left when a write fails, so does your stream write anything while it is quiet? "
+                          + see("02", "Comments as heartbeats"))
 
 
 def check_feed_closed(ctx: Context) -> None:

@@ -8,7 +8,7 @@ the raw-socket reader of ``checker.probes.sse``.
 from __future__ import annotations
 
 from checker.api import CheckFailed, Context
-from checker.expect import brief
+from checker.expect import brief, see
 from checker.probes.sse import Stream
 from workshop.launch import Ports
 
@@ -46,8 +46,8 @@ def open_stream(ctx: Context, port: int, query: str, last_event_id: str | None =
     if media_type != "text/event-stream":
         stream.close()
         raise CheckFailed(f"{stream.what} answered with Content-Type {stream.headers.get('content-type')!r}; "
-                          "EventSource only accepts text/event-stream: "
-                          "StreamingHttpResponse(..., content_type=\"text/event-stream\").")
+                          "expected text/event-stream, the only type EventSource accepts. "
+                          + see("02", "One response that does not end"))
     return stream
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from checker.api import CheckFailed, Context
-from checker.expect import brief
+from checker.expect import brief, see
 from checker.probes.sse import parse
 
 from .common import connect, describe, feed, open_stream, settle, wait_events
@@ -81,8 +81,8 @@ def check_heartbeat(ctx: Context) -> None:
     if beats < 3:
         ended = " (then the stream ended)" if stream.eof else ""
         raise CheckFailed(f"{stream.what}: {beats} comment lines arrived in 0.8 s of silence{ended}; expected one "
-                          "about every 0.1 s. When wait_for_events returns [] (nothing new within heartbeat "
-                          f"seconds), yield comment('keep-alive'). The stream sent: {stream.text[:160]!r}")
+                          "about every 0.1 s: one comment frame each time a heartbeat's wait ends with nothing new. "
+                          f"The stream sent: {stream.text[:160]!r}. {see('02', 'Comments as heartbeats')}")
     if beats > 16:
         raise CheckFailed(f"{stream.what}: {beats} comment lines arrived in 0.8 s; expected about 8 (one per 0.1 s). "
                           "Wait up to `heartbeat` seconds for events before sending a heartbeat.")

@@ -11,12 +11,16 @@ import base64
 import hashlib
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 
 from .support import common
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+#: Where a wrong Sec-WebSocket-Accept sends the learner: the lesson's section, then the hint ladder.
+SEE_ACCEPT = see("03", "`Sec-WebSocket-Key` and `Sec-WebSocket-Accept`: why (§1.3, §4.2.2)")
 
 GOOD_HEADERS = {
     "Host": "127.0.0.1:8003",
@@ -40,17 +44,18 @@ def check_accept_key(ctx: Context) -> None:
         digest = hashlib.sha1((key + GUID).encode())
         if got in (base64.b64encode(digest.hexdigest().encode()).decode(), digest.hexdigest()):
             raise CheckFailed(
-                f"accept_key({key!r}) returned {got!r}: that comes from the hex digest (.hexdigest(), 40 characters).\n"
-                "RFC 6455 §4.2.2 base64-encodes the raw 20-byte SHA-1 digest: use .digest(), not .hexdigest(), "
-                f"then base64.b64encode. Expected {expected_accept(key)!r}."
+                f"accept_key({key!r}) returned {got!r} ({len(got)} characters); expected {expected_accept(key)!r} "
+                f"({len(expected_accept(key))} characters).\n"
+                "Yours is built from the SHA-1 digest written out as hexadecimal text; RFC 6455 §4.2.2 encodes the "
+                f"digest's 20 raw bytes instead. {SEE_ACCEPT}"
             )
         if key != RFC_KEY and got == RFC_ACCEPT:
             raise CheckFailed(f"accept_key({key!r}) returned the RFC's sample answer {got!r}: is the value hard-coded? "
-                              f"Compute it from the key; expected {expected_accept(key)!r}.")
+                              f"Expected {expected_accept(key)!r}, computed from this key.")
         raise CheckFailed(
             f"accept_key({key!r}) returned {got!r}; RFC 6455 §1.3 and §4.2.2 give {expected_accept(key)!r}.\n"
-            "Compute base64(SHA-1(key + GUID)): the key exactly as received (do not decode it), the GUID "
-            "258EAFA5-E914-47DA-95CA-C5AB0DC85B11, hashlib.sha1(...).digest(), then base64.b64encode(...).decode()."
+            "Which strings go into the hash, in which order, and is the key used exactly as the client sent it? "
+            + SEE_ACCEPT
         )
 
 

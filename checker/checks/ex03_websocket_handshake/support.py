@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import wire
 from workshop import learner as learner_support
 
@@ -66,8 +67,9 @@ def decode(ctx: Context, frames_module, data: bytes, chunk: int, *, masked: bool
             raise CheckFailed(
                 f"FrameDecoder fed {wire.short(data, 14)} in pieces of {chunk} byte(s) raised {type(exc).__name__}: {exc} "
                 f"after {min(i + chunk, len(data))} bytes had arrived.{learner_line(ctx, exc)}\n"
-                "A field was read before its bytes had arrived: check len(self._buffer) before reading the "
-                "extended length, the masking key and the payload, and return None until they are all there."
+                "A field was read before its bytes had arrived. Expected: the decoder waits (returns None, keeping "
+                "the bytes) until the extended length, the masking key and the payload are all there. "
+                + see("03", "Frames (§5.2)")
             ) from None
     return out
 
@@ -92,8 +94,9 @@ def feed(ctx: Context, conn, data: bytes | list[bytes], what: str, advice: str =
         except common().ProtocolError as exc:
             raise CheckFailed(
                 f"receive_data() raised ProtocolError({exc.code}, {exc.reason!r}) for {what}.\n"
-                "The connection must not raise for anything the client sends: catch ProtocolError, "
-                "queue a Close frame with its code (self._fail(error)) and return the events so far."
+                "The connection must not raise for anything the client sends. Expected: it answers the broken "
+                "rule with a Close frame carrying that code, and returns the events so far. "
+                + see("03", "The close handshake and codes (§5.5.1, §7)")
             ) from None
         except Exception as exc:  # noqa: BLE001 - named with the learner's line
             raise CheckFailed(f"receive_data() raised {type(exc).__name__}: {exc} for {what}.{learner_line(ctx, exc)}"

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import wire
 from checker.probes.wire import BINARY, CLOSE, CONT, MASK_KEY, PING, TEXT, close_body
 
@@ -105,8 +106,9 @@ def check_message_too_big(ctx: Context) -> None:
 
 
 FLOOD = 100_000  # empty continuation frames in the attack (600 KB on the wire)
-BOUND = ("Count the data fragments of the message being reassembled and refuse the one past self.max_fragments "
-         "with ProtocolError(CLOSE_TOO_BIG, ...), whatever its size: each fragment kept costs memory even when empty.")
+BOUND = ("Each fragment kept costs memory, even an empty one, so the fragment past max_fragments fails the "
+         "connection however small it is. What bounds the number of a message's fragments, as max_message_size "
+         "bounds its bytes? " + see("03", "Security: what an attacker tried"))
 
 
 def check_fragment_flood(ctx: Context) -> None:

@@ -52,8 +52,8 @@ def _judge(held: int, elapsed, took: float, returned: float, log) -> None:
     if took < SETTLE:  # time.sleep(settle) never returns early, so a probe that slept cannot be quicker
         raise CheckFailed(f"probe(held={held}, settle={SETTLE}) returned after {took:.3f} s, sooner than `settle`: "
                           "it did not wait `settle` seconds before the ping. Without that wait the ping can reach "
-                          "the server before the slow requests do, and the measurement depends on luck: "
-                          "time.sleep(settle) after starting the threads.")
+                          "the server before the slow requests do, and the measurement depends on luck. Expected: "
+                          "the slow requests started, then `settle` seconds of waiting, then the timed ping.")
     ping = pings[0]
     if slow and ping.accepted < max(r.accepted for r in slow):
         raise CheckFailed(f"probe(held={held}): GET /ping reached the server before the last GET /slow. Start the "
@@ -67,8 +67,8 @@ def _judge(held: int, elapsed, took: float, returned: float, log) -> None:
     on_server = ping.finished - ping.accepted
     if abs(elapsed - on_server) > 0.15:
         raise CheckFailed(f"probe(held={held}) returned {elapsed:.3f} s, but the server saw GET /ping take "
-                          f"{on_server:.3f} s from its arrival to its answer. Time only the ping: "
-                          "time.monotonic() right before and right after it.")
+                          f"{on_server:.3f} s from its arrival to its answer. Expected the time of the ping alone: "
+                          "what else happens between your two clock readings?")
     _judge_queueing(held, ping, slow)
 
 

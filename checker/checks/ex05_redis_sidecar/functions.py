@@ -16,8 +16,9 @@ from .support import NODE, OTHER_ROOM, ROOM, django_app, message, redis_client, 
 
 
 def check_tokens(ctx: Context) -> None:
-    django_app(ctx)
     publish = ctx.import_learner("publish")
+    ctx.require_written(publish.make_token)  # before Django is set up for it
+    django_app(ctx)
     from django.core import signing
 
     from newsroom.protocol import TOKEN_SALT
@@ -110,8 +111,9 @@ def _must_refuse(sidecar, bad: str, what: str) -> None:
 
 
 def check_publish(ctx: Context) -> None:
-    client = redis_client(ctx)
     publish = ctx.import_learner("publish")
+    ctx.require_written(publish.publish_message)  # before Redis starts for it
+    client = redis_client(ctx)
     listener = Subscriber(ctx.redis().url, timeout=ctx.timeout(1))
     try:
         for room, sent in ((ROOM, {"id": 41, "room": ROOM, "author": "ada", "text": "héllo, 👋 \"quoted\"",

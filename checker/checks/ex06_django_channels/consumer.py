@@ -5,6 +5,7 @@ process, ``scope["user"]`` set by the check, one behaviour per check.
 from __future__ import annotations
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import db
 
 from .chat import Participant, anonymous, consumer_app, fresh_layer, leave
@@ -12,6 +13,7 @@ from .functions import invalid_inputs
 from .support import (LONG_SCENARIO, OTHER_ROOM, RECV, REFUSE_ANONYMOUS, REFUSE_UNKNOWN_ROOM, ROOM, UNKNOWN_ROOM,
                       classic, env, expect_message, run, where)
 
+GROUPS = "5. Channels, groups and channel layers"  # the lesson section a group mistake points to
 
 def check_connect_accepts(ctx: Context) -> None:
     consumers, users = env(ctx)
@@ -26,8 +28,8 @@ def check_connect_accepts(ctx: Context) -> None:
             if history:
                 raise CheckFailed(f"the history of an empty room should be [], got {history!r:.200}.")
             if not any(members for members in layer.groups.values()):
-                raise CheckFailed("alice was accepted but her channel joined no group: call "
-                                  "`await self.channel_layer.group_add(self.group, self.channel_name)` in connect().")
+                raise CheckFailed("alice was accepted but her channel joined no group; expected it in the room's "
+                                  "group once connect() lets her in. " + see("06", GROUPS))
         finally:
             await leave(ctx, alice)
 
@@ -144,9 +146,9 @@ def check_broadcast(ctx: Context) -> None:
             try:
                 frame = await bob.frame("alice's message to lobby")
             except CheckFailed:
-                raise CheckFailed("alice got her message back but bob, in the same room, got nothing: send it to the "
-                                  "room's group (`await self.channel_layer.group_send(self.group, {\"type\": "
-                                  "\"chat.message\", \"message\": ...})`), not to this socket.") from None
+                raise CheckFailed("alice got her message back but bob, in the same room, got nothing; expected "
+                                  "everyone in the room to get it. Who does your receive() send it to? "
+                                  + see("06", GROUPS)) from None
             expect_message(frame, "bob", "alice", "hello lobby")
             await carol.nothing("alice wrote to lobby: only the room's group hears it")
             ctx.step('bob sends {"type": "message", "text": "hi", "author": "mallory"}')
@@ -235,9 +237,9 @@ def check_disconnect(ctx: Context) -> None:
                 raise CheckFailed(f"disconnect() did not return within {ctx.timeout(RECV):g} s.") from None
             still = [g for g, members in layer.groups.items() if alice_channel in members]
             if still:
-                raise CheckFailed(f"after alice disconnected her channel is still in the group(s) {still}: call "
-                                  "`await self.channel_layer.group_discard(self.group, self.channel_name)` in "
-                                  "disconnect().")
+                raise CheckFailed(f"after alice disconnected her channel is still in the group(s) {still}; expected "
+                                  "disconnect() to take it out, or the room keeps sending to a channel nobody reads. "
+                                  + see("06", GROUPS))
             ctx.step("group_send to the room after alice left")
             await layer.group_send(group, {"type": "chat.message", "message": {
                 "id": 0, "room": ROOM, "author": "checker", "text": "after alice left", "created": ""}})

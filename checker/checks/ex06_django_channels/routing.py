@@ -5,6 +5,7 @@ session's user, the URL route, with the headers a browser sends.
 from __future__ import annotations
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 
 from .chat import Participant, fresh_layer, leave
 from .support import FOREIGN_ORIGIN, classic, cookies, env, expect_message, run
@@ -55,12 +56,15 @@ def check_routing(ctx: Context) -> None:
     run(ctx, scenario)
 
 
+ROUTING = "3. `ProtocolTypeRouter`, `URLRouter`, `.as_asgi()`"
+
+
 def application(ctx: Context):
     routing = ctx.import_learner("routing")
     patterns = getattr(routing, "websocket_urlpatterns", None)
     if not patterns:
-        raise CheckFailed("routing.websocket_urlpatterns is empty: add re_path(r\"^ws/chat/(?P<room>[^/]+)/$\", "
-                          "ChatConsumer.as_asgi()). (routing.py is not written yet.)")
+        raise CheckFailed("routing.websocket_urlpatterns is empty (routing.py is not written yet); expected a route "
+                          "from /ws/chat/<room>/ to ChatConsumer. " + see("06", ROUTING))
     for pattern in patterns:
         callback = getattr(pattern, "callback", None)
         if isinstance(callback, type):
@@ -74,6 +78,7 @@ def application(ctx: Context):
     if isinstance(mapping, dict):
         missing = [kind for kind in ("http", "websocket") if kind not in mapping]
         if missing:
-            raise CheckFailed(f"routing.application has no {' and no '.join(repr(m) for m in missing)} entry: "
-                              "ProtocolTypeRouter({\"http\": get_asgi_application(), \"websocket\": ...}).")
+            raise CheckFailed(f"routing.application has no {' and no '.join(repr(m) for m in missing)} entry; "
+                              "expected both: 'http' for Django's own views (the login page), 'websocket' for your "
+                              "routes. " + see("06", ROUTING))
     return app

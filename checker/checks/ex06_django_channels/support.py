@@ -12,6 +12,7 @@ import traceback
 import warnings
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import db
 from workshop import learner
 
@@ -27,9 +28,9 @@ REFUSE_UNKNOWN_ROOM, REFUSE_ANONYMOUS = 4404, 4401  # the lesson's close codes, 
 # Errors learners meet in their first Channels app: (what the error text contains, what to say).
 CLASSIC_ERRORS = [
     ("SynchronousOnlyOperation",
-     "SynchronousOnlyOperation: the ORM was used from async code. Call the database functions through "
-     "database_sync_to_async: `await database_sync_to_async(recent_messages)(room)`, and return a list from "
-     "them (a QuerySet runs its SQL later, when iterated, back in async code)."),
+     "SynchronousOnlyOperation: the ORM was used from async code, on the event loop. Expected the database "
+     "functions to run off the loop and to return lists (a QuerySet runs its SQL later, when iterated, back in "
+     "async code). " + see("06", "7. The ORM from an async consumer: `database_sync_to_async`")),
     ("No handler for message type",
      "\"No handler for message type\": group_send's event {\"type\": \"chat.message\", ...} is delivered by "
      "calling the method chat_message (dots become underscores). Is the method missing, misspelt, or is the "

@@ -10,6 +10,7 @@ import json
 import uuid
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import redis_monitor
 
 from .support import QUEUE, RECV, SCENARIO, expect_state, layer, learner_module
@@ -111,10 +112,10 @@ def check_consumer_disconnect(ctx: Context) -> None:
                           "read the state and send it.")
     if while_open != 1:
         raise CheckFailed(f"while one page was connected, the group {group_for(job_id)!r} had {while_open} members; "
-                          "expected 1: group_add(group_for(job_id), self.channel_name) in connect().")
+                          "expected 1: the page's channel joins the job's group in connect().")
     if after != 0:
-        raise CheckFailed("after the page disconnected, its channel was still in the group: "
-                          "group_discard(self.group, self.channel_name) in disconnect().")
+        raise CheckFailed("after the page disconnected, its channel was still in the group; expected disconnect() "
+                          "to take it out.")
 
 
 def check_start_job(ctx: Context) -> None:
@@ -188,8 +189,8 @@ async def _next(communicator, what: str, wait: float):
         raise CheckFailed(f"waited {wait:g} s for {what}; nothing came.") from None
     except SynchronousOnlyOperation:
         raise CheckFailed("JobConsumer called load_state directly from async code: it is a blocking Redis call, and "
-                          "on the event loop it stalls every socket of the process while it waits. Call it in a "
-                          "thread: await sync_to_async(load_state)(job_id).") from None
+                          "on the event loop it stalls every socket of the process while it waits. Expected it to "
+                          "run in a thread. " + see("07", "Where slow work should not run")) from None
 
 
 async def _open(communicator, wait: float) -> dict:

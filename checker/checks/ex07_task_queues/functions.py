@@ -9,12 +9,14 @@ import uuid
 import warnings
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import redis_monitor
 
 from .support import RECV, SCENARIO, expect_state, layer, learner_module
 
 NOT_AWAITED = ("Python warned that a coroutine was never awaited: layer.group_send(...) called from sync code "
-               "only creates a coroutine, and nothing is sent. Wrap it: async_to_sync(layer.group_send)(group, event).")
+               "only creates a coroutine, and nothing is sent. "
+               + see("07", "Sending from sync code: `async_to_sync`"))
 
 
 def check_report_progress(ctx: Context) -> None:
@@ -47,9 +49,9 @@ def check_report_progress(ctx: Context) -> None:
         if not events:
             if box.get("warnings"):
                 raise CheckFailed(f"{call} sent nothing to the group {group!r}. " + NOT_AWAITED)
-            raise CheckFailed(f"{call} sent nothing to the group {group!r} within {recv:g} s: send "
-                              "{'type': 'job.progress', 'state': state} with "
-                              "async_to_sync(get_channel_layer().group_send)(group_for(job_id), event).")
+            raise CheckFailed(f"{call} sent nothing to the group {group!r} within {recv:g} s; expected one event "
+                              "{'type': 'job.progress', 'state': ...} sent to the job's group. "
+                              + see("07", "Sending from sync code: `async_to_sync`"))
         event = events[0]
         if event.get("type") != "job.progress":
             raise CheckFailed(f"{call} sent {event!r:.200} to the group; its type must be 'job.progress' "

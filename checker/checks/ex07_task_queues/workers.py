@@ -11,8 +11,11 @@ import json
 import uuid
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 
 from .support import QUEUE, RECV, SCENARIO, layer, learner_module
+
+WORKERS = "Background workers the Channels way"  # the lesson section worker mistakes point to
 
 FINAL = ("done", "failed")
 
@@ -24,8 +27,8 @@ def check_worker_consumer(ctx: Context) -> None:
 
     worker_class = getattr(workers, "ReportWorker", None)
     if not callable(getattr(worker_class, "as_asgi", None)):
-        raise CheckFailed("workers.py has no consumer class ReportWorker: class ReportWorker(SyncConsumer) with a "
-                          "method job_render(self, message).")
+        raise CheckFailed("workers.py has no consumer class ReportWorker; expected a Channels consumer with a "
+                          "method job_render for the 'job.render' messages. " + see("07", WORKERS))
     channel_layer, recv = layer(), ctx.timeout(RECV)
     plan = [(create_job(3), 3, None), (create_job(4), 4, 1), (create_job(2), 2, None)]  # the middle one fails
     client.delete(QUEUE)
@@ -69,12 +72,13 @@ def check_worker_consumer(ctx: Context) -> None:
     (good, _, _), (failing, _, _), (after, _, _) = plan
     if celery:
         raise CheckFailed("job_render put a task on Celery's queue (render_report.delay): this worker is the one "
-                          "that runs the job. Call tasks.render_report(job_id, steps, fail_at) itself.")
+                          "that runs the job, so it runs the job's steps itself.")
     if not any(seen.values()):
         if died is not None:
             raise died
-        raise CheckFailed(f"nothing reached the jobs' groups within {recv:g} s of the messages: job_render must run "
-                          "the job's steps, tasks.render_report(message['job'], message['steps'], message['fail_at']).")
+        raise CheckFailed(f"nothing reached the jobs' groups within {recv:g} s of the messages; expected job_render "
+                          "to run each job's steps, with the job, steps and fail_at the message carries. "
+                          + see("07", WORKERS))
     expected = {good: [("running", 0), ("running", 1), ("running", 2), ("done", 3)],
                 failing: [("running", 0), ("running", 1), ("failed", 1)]}
     for job, wanted in expected.items():
@@ -116,8 +120,9 @@ def check_start_on_worker(ctx: Context) -> None:
         raise CheckFailed("with engine=channels the view still put a task on Celery's queue: send the job to the "
                           "channel instead (and only there).")
     if not on_channel:
-        raise CheckFailed(f"with engine=channels nothing reached the channel {WORKER_CHANNEL!r}: "
-                          "async_to_sync(get_channel_layer().send)(WORKER_CHANNEL, {'type': 'job.render', ...}).")
+        raise CheckFailed(f"with engine=channels nothing reached the channel {WORKER_CHANNEL!r}; expected one "
+                          "{'type': 'job.render', ...} message there, sent from the (synchronous) view. "
+                          + see("07", WORKERS))
     wanted = {"type": "job.render", "job": job_id, "steps": 3, "fail_at": 1}
     if on_channel != 1 or message != wanted:
         raise CheckFailed(f"the channel {WORKER_CHANNEL!r} got {on_channel} message(s), the first {message!r:.200}; "

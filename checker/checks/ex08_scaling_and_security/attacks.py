@@ -14,6 +14,7 @@ import asyncio
 import json
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import ws
 from checker.probes.wire import TEXT, wire
 
@@ -85,9 +86,8 @@ def check_connections_repaired(ctx: Context) -> None:
             live = await support.settles(lambda: redis.zcard(key), 3, cluster.wait * 3)
             if live != 3:
                 raise CheckFailed(f"{cluster.wait * 3:g} s after the key vanished Redis counts {live} live sockets for "
-                                  "ora; expected 3 again: every WS_HEARTBEAT seconds each consumer calls "
-                                  "count_connection for its own channel_name (self.every(settings.WS_HEARTBEAT, "
-                                  "self.heartbeat)).")
+                                  "ora; expected 3 again: every WS_HEARTBEAT seconds each live consumer counts its "
+                                  "own channel again. " + see("08", "6. Limits"))
             fourth = await support.connect(cluster, cookie)
             code, _ = await support.closed_with(fourth, "ora's 4th socket", cluster)
             await fourth.close()

@@ -13,6 +13,7 @@ import json
 import uuid
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 from checker.probes import ws
 
 from . import support
@@ -123,9 +124,10 @@ def check_gap_filled(ctx: Context) -> None:
                 frames = await support.frames_until(client, lambda f: len(_mine(f, tag)) >= 1, cluster.wait * 3)
                 if not _mine(frames, tag):
                     raise CheckFailed(f"{name} (on {backend}) never received a message whose notification was lost "
-                                      f"and that nothing followed ({cluster.wait * 3:g} s, tail checks every 1 s): call "
-                                      "self.tail_check() every settings.WS_TAIL_CHECK seconds (self.every(...)) and "
-                                      f"forward cursor.catch_up().{support.server_says(cluster)}")
+                                      f"and that nothing followed ({cluster.wait * 3:g} s, tail checks every 1 s); "
+                                      "expected every socket to ask the store for what it missed every "
+                                      "WS_TAIL_CHECK seconds, even when nothing else arrives. "
+                                      + see("08", "8. Delivery that loses nothing") + support.server_says(cluster))
         finally:
             await redis.aclose()
             for client, _, _ in opened:

@@ -9,6 +9,7 @@ import json
 import uuid
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 
 from .support import SCENARIO, ensure_django
 
@@ -166,8 +167,9 @@ def check_validate_message(ctx: Context) -> None:
 
 
 def check_count_connections(ctx: Context) -> None:
-    ensure_django()
     consumers = ctx.import_learner("consumers")
+    ctx.require_written(consumers.count_connection, consumers.release_connection)  # before Django and Redis start
+    ensure_django()
     url = ctx.redis().url
     user, racer = f"u-{uuid.uuid4().hex[:8]}", f"r-{uuid.uuid4().hex[:8]}"
     key = consumers.connections_key(user)
@@ -191,7 +193,8 @@ def check_count_connections(ctx: Context) -> None:
                                   "count_connection ran.")
             ttl = await client.ttl(key)
             if not 0 < ttl <= 60:
-                raise CheckFailed(f"the key {key!r} has TTL {ttl}; EXPIRE it (ceil(ttl)) so a set nobody refreshes goes.")
+                raise CheckFailed(f"the key {key!r} has TTL {ttl}; expected between 1 and 60 s (the ttl given), so a "
+                                  "set nobody refreshes goes away by itself.")
             ctx.step("now=1070: chan-b and chan-c were last counted at 1000 with ttl 60 (their process died)")
             later = await consumers.count_connection(client, user, "chan-d", 60, now=1070.0)
             if later != 2:
@@ -220,8 +223,10 @@ def check_count_connections(ctx: Context) -> None:
                 for each in clients:
                     await each.aclose()
             if sorted(counts) != [1, 2, 3, 4]:
-                raise CheckFailed(f"4 concurrent connects returned {counts}; expected 1, 2, 3 and 4 in some order: "
-                                  "add and count in one MULTI/EXEC transaction (redis.pipeline(transaction=True)).")
+                raise CheckFailed(f"4 concurrent connects returned {counts}; expected 1, 2, 3 and 4 in some order. "
+                                  "Another connect ran between your add and your count: how does Redis run several "
+                                  "commands as one? "
+                                  + see("08", "7. Security under attack: what held, what broke, what changed"))
         finally:
             await client.delete(key, consumers.connections_key(racer))
             await client.aclose()
@@ -262,7 +267,8 @@ def check_user_rate_limit(ctx: Context) -> None:
                                   "[True, True, False].")
             ttl = await client.ttl(consumers.rate_key(user))
             if not 0 < ttl <= 60:
-                raise CheckFailed(f"the bucket's key has TTL {ttl}; EXPIRE it (ceil(burst / rate) + 1).")
+                raise CheckFailed(f"the bucket's key has TTL {ttl}; expected a little longer than the bucket takes to "
+                                  "fill up again, so an idle user's bucket goes away by itself.")
             ctx.step(f"20 messages of {racer!r} at the same moment on 20 clients (burst 10, clock still)")
             clients = [aioredis.Redis.from_url(url, decode_responses=True) for _ in range(20)]
             try:

@@ -8,6 +8,7 @@ import asyncio
 import json
 
 from checker.api import CheckFailed, Context
+from checker.expect import see
 
 from . import support
 
@@ -71,8 +72,8 @@ def check_foreign_origin(ctx: Context) -> None:
                 await client.close()
                 raise CheckFailed(f"a handshake carrying eve's session cookie with {what} was accepted: that is "
                                   "Cross-Site WebSocket Hijacking (any site's page can open it, the browser adds the "
-                                  "cookie). In connect(), refuse before accept() unless origin_allowed(origin, "
-                                  "settings.WS_ALLOWED_ORIGINS).")
+                                  "cookie). Expected a refusal before accept() for every Origin the site does not "
+                                  "allow. " + see("08", "4. Cross-Site WebSocket Hijacking (CSWSH)"))
 
     ctx.run_async(scenario, timeout=support.SCENARIO)
 
