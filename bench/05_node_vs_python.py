@@ -4,7 +4,9 @@ For each sidecar (the reference ``sidecar.py`` and ``sidecar.js``, started by th
 with Django, the Python one without its blocking-call watchdog) it measures:
 
 1. **latency**: a ``websockets`` client in #lobby; each round POSTs a message to Django (which stores
-   it and publishes it) and times until the client's ``recv()`` returns it: median and p95;
+   it and publishes it) and times until the client's ``recv()`` returns it: median and p95; then the
+   same with the lesson's own page in headless Chromium: from the POST to the moment the message's
+   line is in the page (a ``MutationObserver`` stamps it with ``Date.now()``, on the same clock);
 2. **memory per open connection**: the sidecar process's RSS with 0 clients, then with N idle clients
    (each past its ready frame, so each holds its own Redis subscription): (RSS_N - RSS_0) / N;
 3. **connections held by one process**: clients are added in steps up to ``--max`` (2,000); after each
@@ -83,6 +85,46 @@ async def post_latency(url: str, port: int, rounds: int) -> dict:
     return {"median_ms": statistics.median(latencies), "p95_ms": latency_bench.percentile(latencies, 0.95)}
 
 
+OBSERVE = """() => { window.__seen = {}; new MutationObserver(() => {
+    for (const li of document.querySelectorAll('#messages li')) {
+        if (!(li.textContent in window.__seen)) window.__seen[li.textContent] = Date.now();
+    }
+}).observe(document.getElementById('messages'), {childList: true, subtree: true, characterData: true}); }"""
+
+
+def browser_latency(url: str, rounds: int) -> dict:
+    """POST to Django → the message's line in the lesson's page in headless Chromium, ``rounds`` times."""
+    from playwright.sync_api import sync_playwright
+
+    from workshop import browser
+
+    opener, csrf = _django_session(url)
+    latencies = []
+    with sync_playwright() as p:
+        chromium = browser.launch(p)
+        try:
+            page = chromium.new_page()
+            page.goto(f"{url}/?next=/room/{ROOM}/")
+            page.fill("#login input[name=name]", "viewer")
+            page.click("#login button")
+            page.wait_for_function("document.body.dataset.state === 'live'", timeout=15000)
+            page.evaluate(OBSERVE)
+            for n in range(rounds):
+                text = f"browser round {n}"
+                request = urllib.request.Request(f"{url}/room/{ROOM}/messages",
+                                                 data=urllib.parse.urlencode({"text": text}).encode(),
+                                                 headers={"Accept": "application/json", "X-CSRFToken": csrf})
+                posted = time.time() * 1000
+                opener.open(request, timeout=10).read()
+                shown = page.wait_for_function(
+                    f"Object.entries(window.__seen).find(([line]) => line.includes({json.dumps(text)}))?.[1]",
+                    timeout=10000).json_value()
+                latencies.append(shown - posted)
+        finally:
+            chromium.close()
+    return {"median_ms": statistics.median(latencies), "p95_ms": latency_bench.percentile(latencies, 0.95)}
+
+
 async def hold(port: int, redis_url: str, pid: int, steps: list[int]) -> list[dict]:
     """Clients added step by step; per step: RSS and one broadcast's p95 to all of them."""
     import redis.asyncio as aioredis
@@ -136,11 +178,12 @@ def measure(kind: str, redis_url: str, args) -> dict:
                 loop_watch=False, sidecar=kind) as site:
         port, pid = site.ports["sidecar"], site.services["sidecar"].proc.pid
         latency = asyncio.run(post_latency(site.url("http"), port, args.rounds))
+        page = browser_latency(site.url("http"), args.rounds) if not args.no_browser else None
         steps = [s for s in (100, 250, 500, 1000, 1500, 2000, 3000, 5000) if s <= args.max]
         rows = asyncio.run(hold(port, redis_url, pid, steps))
     served = [r for r in rows[1:] if r["p95_ms"] is not None and not r["lost"]]
     fast = [r for r in served if r["p95_ms"] <= args.limit_ms]
-    return {"kind": kind, "latency": latency, "rows": rows, "held": served[-1]["clients"] if served else 0,
+    return {"kind": kind, "latency": latency, "page": page, "rows": rows, "held": served[-1]["clients"] if served else 0,
             "fast": fast[-1]["clients"] if fast else 0, "limit_ms": args.limit_ms}
 
 
@@ -150,6 +193,9 @@ def report(result: dict) -> None:
     print(f"\n## {result['kind']} sidecar: POST → client median {lat['median_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms; "
           f"RSS with 0 clients {base / 2**20:.1f} MiB; held {result['held']} clients, broadcast p95 under "
           f"{result['limit_ms']:.0f} ms up to {result['fast']}")
+    if result["page"]:
+        print(f"   POST → the line in a Chromium page: median {result['page']['median_ms']:.1f} ms, "
+              f"p95 {result['page']['p95_ms']:.1f} ms")
     print("| clients | sidecar RSS | per connection | broadcast p95 | not delivered |")
     print("|---|---|---|---|---|")
     for row in result["rows"][1:]:
@@ -165,6 +211,7 @@ def main() -> int:
     parser.add_argument("--limit-ms", type=float, default=250.0, help="broadcast p95 above which a step fails")
     parser.add_argument("--exercise-dir", type=Path, default=paths.exercise_dir(paths.SOLUTIONS, LESSON_DIR.name))
     parser.add_argument("--only", choices=["python", "node"], help="measure one sidecar only")
+    parser.add_argument("--no-browser", action="store_true", help="skip the POST → Chromium page latency")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"# {platform.platform()}, Python {platform.python_version()}, node {node_probe.version()}, "

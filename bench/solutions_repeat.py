@@ -1,4 +1,4 @@
-"""Does a correct solution ever fail? ``python bench/solutions_repeat.py [--times 20] [NN ...]``.
+"""Does a correct solution ever fail? ``python bench/solutions_repeat.py [--times 20] [--variant V] [NN ...]``.
 
 Grades every reference solution (full grading, browser included) again and again and prints each
 false failure: a check that failed on code known to be right. A learner who sees a correct
@@ -22,12 +22,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("exercises", nargs="*", metavar="NN")
     parser.add_argument("--times", type=int, default=20)
+    parser.add_argument("--variant", help="grade this variant where an exercise has several (05: node)")
     args = parser.parse_args()
     failures: collections.Counter = collections.Counter()
     started = time.monotonic()
     for run in range(1, args.times + 1):
-        done = subprocess.run([sys.executable, "-m", "checker", *args.exercises, "--target", "solutions", "--json"],
-                              cwd=ROOT, capture_output=True, text=True)
+        variant = ["--variant", args.variant] if args.variant else []
+        done = subprocess.run([sys.executable, "-m", "checker", *args.exercises, "--target", "solutions", "--json",
+                               *variant], cwd=ROOT, capture_output=True, text=True)
         document = json.loads(done.stdout)
         bad = [(e["id"], c) for e in document["exercises"] for c in e["checks"] if c["status"] != "pass"]
         for lesson_id, check in bad:

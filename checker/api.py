@@ -45,6 +45,22 @@ def lazy_import(name: str):
     return _LazyModule(name)
 
 
+def _connection_failed(error: BaseException) -> str | None:
+    """What went wrong when a client lost the learner's server (refused, reset, closed mid-handshake,
+    answered the handshake with an error status), in words; ``None`` for anything else."""
+    if isinstance(error, (ConnectionError, EOFError)):
+        return f"{type(error).__name__}: {str(error)[:200]}"
+    try:
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+    except ImportError:
+        return None
+    if isinstance(error, InvalidStatus):
+        return f"the handshake was answered with HTTP {error.response.status_code}"
+    if isinstance(error, (ConnectionClosed, InvalidHandshake)):
+        return f"{type(error).__name__}: {str(error)[:200]}"
+    return None
+
+
 class Context:
     """Per-exercise state for checks: paths, deadlines, shared resources, progress steps."""
 
@@ -151,6 +167,11 @@ class Context:
             error = box["error"]
             if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
                 raise CheckFailed(f"no answer within {limit:g} s") from None
+            lost = _connection_failed(error)
+            if lost:  # the learner's server went away: theirs to see, not a checker crash
+                raise CheckFailed(f"the connection to the server failed before the check was done ({lost}). "
+                                  f"Run `python -m checker serve {self.lesson.id}` and watch its output for the "
+                                  "reason.") from None
             raise error
         return box.get("value")
 

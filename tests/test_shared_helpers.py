@@ -12,7 +12,7 @@ import pytest
 
 from checker.checks.ex08_scaling_and_security.support import how_closed
 from checker.probes.chat_clients import Load
-from workshop import net, procs
+from workshop import net, paths, procs
 
 
 def test_a_load_parses_within_the_bounds_and_labels_itself():
@@ -88,3 +88,33 @@ def other_error():
         sys.path.remove(str(tmp_path))
     assert learner.is_stub(sample.stub) and learner.is_stub(sample.async_stub)
     assert not any(learner.is_stub(f) for f in (sample.written, sample.guarded, sample.other_error, len))
+
+
+def test_a_server_that_goes_away_fails_the_check_instead_of_crashing_it():
+    """``ctx.run_async``: a refused, reset or half-done connection is the learner's server's doing
+    (a failure naming it); anything else is still the checker's own bug."""
+    from checker import catalog
+    from checker.api import CheckFailed, Context
+
+    ctx = Context(lesson=catalog.find(catalog.load(), "05"), exercise_dir=paths.SOLUTIONS / "05-redis-sidecar",
+                  timeout_scale=1.0, emit=lambda event: None)
+
+    async def refused():
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 9)")
+
+    async def half_handshake():
+        from websockets.exceptions import InvalidMessage
+
+        raise InvalidMessage("did not receive a valid HTTP response")
+
+    async def bug():
+        raise KeyError("a checker bug")
+
+    try:
+        for coroutine, words in ((refused, "ConnectionRefusedError"), (half_handshake, "InvalidMessage")):
+            with pytest.raises(CheckFailed, match=f"connection to the server failed.*{words}.*serve 05"):
+                ctx.run_async(coroutine, timeout=2)
+        with pytest.raises(KeyError):
+            ctx.run_async(bug, timeout=2)
+    finally:
+        ctx.close()

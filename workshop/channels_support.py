@@ -140,3 +140,28 @@ def refuse_websockets(problem: str):
         await send({"type": "websocket.close", "code": 1011})  # before accept: HTTP 403 to the client
 
     return refused
+
+
+class SameOriginOnly:
+    """ASGI middleware: a WebSocket handshake goes on only from a page of this very site.
+
+    The browser's ``Origin`` must equal ``http://<Host>``: scheme, host *and port*, compared
+    exactly (case-insensitively, without a trailing slash). Channels' ``AllowedHostsOriginValidator``
+    compares the host only, so a page served by anything else on 127.0.0.1 (another port, another
+    app) would pass it: lesson 06 shows that hijack and has the learner write the exact rule. A
+    refused handshake gets HTTP 403, as Channels' validators answer.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            headers = dict(scope.get("headers", ()))
+            origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/").lower()
+            host = headers.get(b"host", b"").decode("latin-1").lower()
+            if not host or origin != f"http://{host}":
+                from channels.security.websocket import WebsocketDenier
+
+                return await WebsocketDenier()(scope, receive, send)
+        return await self.application(scope, receive, send)

@@ -16,9 +16,11 @@ Daphne never sees a ``channel`` scope; the worker process sees nothing else. A m
 the channel ``jobs-worker`` (``channel_layer.send``) reaches whichever worker process receives
 from it first.
 
-behind ``AllowedHostsOriginValidator``. No session middleware: job ids are random and
-unguessable, which is this demo's only access control (a real site would also check that the
-job belongs to ``scope["user"]``).
+WebSockets come in behind ``channels_support.SameOriginOnly``: the Origin must be this very site
+(scheme, host and port), the exact rule lesson 06 has the learner write; Channels'
+``AllowedHostsOriginValidator`` would let in a page on any other port of 127.0.0.1. No session
+middleware: job ids are random and unguessable, which is this demo's only access control (a real
+site would also check that the job belongs to ``scope["user"]``).
 """
 
 import os
@@ -50,7 +52,6 @@ def application_for(exercise_dir: Path):
     settings.EXERCISE_DIR = exercise_dir  # jobs.views loads the learner's views.py from here
 
     from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
 
     from jobs.work import WORKER_CHANNEL
 
@@ -58,7 +59,7 @@ def application_for(exercise_dir: Path):
     if consumers is None:
         websocket_app = channels_support.refuse_websockets(problem)
     else:
-        websocket_app = AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns(consumers)))
+        websocket_app = channels_support.SameOriginOnly(URLRouter(websocket_urlpatterns(consumers)))
     workers, problem = channels_support.load_learner("workers", exercise_dir, "Lesson 07")
     worker_app = _refuse_worker_messages(problem) if workers is None else workers.ReportWorker.as_asgi()
     return ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app,

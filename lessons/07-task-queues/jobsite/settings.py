@@ -17,7 +17,7 @@ from workshop.channels_support import redis_channel_layer
 
 SECRET_KEY = "workshop-lesson-07-not-a-secret"
 DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # AllowedHostsOriginValidator checks Origin against these
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # the Host header; WebSockets also need Origin == http://<Host>
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver (ASGI) must win over Django's (WSGI)
