@@ -60,6 +60,8 @@ class Variant:
     name: str
     title: str
     files: tuple[str, ...]
+    hints: tuple[str, ...] = ()  # the lesson's progressive hints for this variant (else the record's)
+    requires: str = ""  # a program it needs on PATH ("node"): ``pick`` warns when it is missing
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Lesson:
         if name not in names:
             raise CatalogError(f"exercise {self.id} has no variant {name!r}; pick one of: {', '.join(names)}")
         checks = tuple(replace(c, hints=dict(c.variant_hints).get(name, c.hints)) for c in self.checks)
-        return replace(self, checks=checks, variant=name)
+        return replace(self, checks=checks, variant=name, hints=self.variant_named(name).hints or self.hints)
 
     def variant_named(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -167,8 +169,8 @@ def read_record(path: Path) -> Lesson:
             if malformed:
                 raise CatalogError(f"{paths.relative(path)}: check {c['name']!r}: needs {malformed} should read "
                                    "'file.py:function'")
-        variants = tuple(Variant(v["name"], v.get("title", v["name"]), tuple(v.get("files", ())))
-                         for v in raw.get("variant", ()))
+        variants = tuple(Variant(v["name"], v.get("title", v["name"]), tuple(v.get("files", ())), _hints(v),
+                                 v.get("requires", "")) for v in raw.get("variant", ()))
         unknown = {k for c in checks for k, _ in c.variant_hints} - {v.name for v in variants}
         if unknown:
             raise CatalogError(f"{paths.relative(path)}: variant_hints for undeclared variants: {sorted(unknown)}")

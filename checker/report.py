@@ -66,7 +66,10 @@ def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> s
     if result.variant:  # an exercise done one of several ways: say which, and how to switch
         lesson = catalog.find(catalog.load(), result.id)
         if lesson is not None:
-            lines.append("    " + style.paint(variants.describe(lesson.for_variant(result.variant)), "dim"))
+            from checker import cli  # the learner's stored pick, to tell a one-off --variant run from it
+
+            picked = variants.chosen(cli.STATE_DIR, lesson)
+            lines.append("    " + style.paint(variants.describe(lesson.for_variant(result.variant), picked), "dim"))
     width = max(len(c.title) for c in result.checks)
     for check in result.checks:
         status = str(check.status)
@@ -105,13 +108,24 @@ def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> s
     return "\n".join(lines)
 
 
+def complete(result: ExerciseResult) -> bool:
+    """Passed with every check run: a check skipped here (no browser, no node) has proved nothing yet."""
+    return result.status is Status.PASS and not any(c.status is Status.SKIP for c in result.checks)
+
+
 def overall(results: list[ExerciseResult], style: Style, target_label: str) -> str:
-    done = sum(r.status is Status.PASS for r in results)
+    done = sum(complete(r) for r in results)
     score = sum(r.score for r in results)
     maximum = sum(r.max_score for r in results)
     line = f"Progress: {done}/{len(results)} exercises complete, {score}/{maximum} points."
     todo = next((r for r in results if r.status is not Status.PASS), None)
-    if todo is None:
+    partial = [r for r in results if r.status is Status.PASS and not complete(r)]
+    if todo is None and partial:
+        skipped = sum(c.status is Status.SKIP for r in partial for c in r.checks)
+        advice = (f"Everything that could run here passes, but {skipped} check(s) of {', '.join(r.id for r in partial)} "
+                  "were skipped on this machine (each says above what to install). The exercise counts as complete, "
+                  "and its solution opens, once they have run and passed.")
+    elif todo is None:
         number = results[0].id if len(results) == 1 else "NN"
         advice = (f"Everything passes. Well done! Try `python -m checker serve {number}` to play with your code, "
                   f"and `python -m checker solution {number}` to compare it with the reference.")

@@ -61,11 +61,17 @@ def apply(lessons: list[Lesson], state_dir: Path, override: str | None = None) -
             for lesson in lessons]
 
 
-def describe(lesson: Lesson) -> str:
-    """One line for the report: which variant is graded, and how to switch ("" without variants)."""
+def describe(lesson: Lesson, picked: str = "") -> str:
+    """One line for the report: which variant is graded, and how to switch ("" without variants).
+
+    ``picked``: the learner's stored choice; when this run graded another (``--variant``), the line
+    says so instead of suggesting to pick what is already picked.
+    """
     if not lesson.variants:
         return ""
     current = lesson.variant_named(lesson.variant) or lesson.variants[0]
+    if picked and picked != current.name:
+        return f"graded: {current.title}, this run only (--variant); your pick stays {picked}"
     others = [v for v in lesson.variants if v.name != current.name]
     switch = "; ".join(f"to grade {v.title} instead: python -m checker pick {lesson.id} {v.name}" for v in others)
     return f"graded: {current.title}" + (f"; {switch}" if switch else "")

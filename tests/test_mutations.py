@@ -5,7 +5,8 @@ flipped comparison, dropped statement, wrong constant, wrong close code, missing
 blocking call in async code...), each as a text replacement in one file of the reference
 solution. For each, the test copies the solution, plants the mistake and grades that lesson
 (staged: grading stops at the first failing ring): the exercise must not pass. A mutation that
-passes is a wrong solution the checker would accept.
+passes is a wrong solution the checker would accept. ``names`` (optional): text the first failing
+check's message must contain, so that the mistake is not only caught but named.
 
 Mutants are graded a few at a time: a wrong program stays wrong on a busy machine, so running
 them side by side cannot make a caught mistake look missed (only slower).
@@ -53,8 +54,13 @@ def _grade_mutant(lesson, number: int, mutation: dict, root: Path) -> str | None
     variant = next((v.name for v in lesson.variants if mutation["file"] in v.files), None)
     code, document = checker_json(lesson.id, "--target", str(tree), "--staged",
                                   *(["--variant", variant] if variant else []), env=env, timeout=600)
-    if document["exercises"][0]["status"] == "pass" or code != 1:
+    exercise = document["exercises"][0]
+    if exercise["status"] == "pass" or code != 1:
         return f"#{number} ({mutation['file']}): the planted mistake passed: {mutation['why']}"
+    first = next((c for c in exercise["checks"] if c["status"] in ("fail", "error", "timeout")), None)
+    if "names" in mutation and (first is None or mutation["names"] not in first["message"]):
+        shown = f"{first['name']}: {first['message'][:300]}" if first else "no failing check"
+        return f"#{number} ({mutation['why']}): the first problem should name it ({mutation['names']!r}); it says {shown}"
     return None
 
 

@@ -30,7 +30,7 @@ def run(argv: list[str]) -> int:
         print(f"Hints for {lesson.id} start from the first rung again.")
         return 0
     last = cli.load_results(target).get(lesson.id, {})
-    if not args.check and last.get("status") == "pass":
+    if not args.check and cli.complete(last):
         print(f"Exercise {lesson.id} passes: no hint needed. `python -m checker solution {lesson.id}` shows the "
               "reference beside your code (--check NAME still climbs a check's ladder).")
         return 0

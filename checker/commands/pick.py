@@ -9,6 +9,7 @@ and ``serve`` then use it. Without NAME, the choices are listed and the current 
 from __future__ import annotations
 
 import argparse
+import shutil
 
 from checker import catalog, cli, variants
 
@@ -21,6 +22,9 @@ def run(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     lesson = cli.select(catalog.load(), [args.exercise])[0]
     if not lesson.variants:
+        if args.variant:
+            raise cli.UsageError(f"exercise {lesson.id} is done one way only: there is no {args.variant!r} to pick. "
+                                 f"Grade it with python -m checker {lesson.id}")
         print(f"Exercise {lesson.id} is done one way only: there is nothing to pick. "
               f"Grade it with python -m checker {lesson.id}")
         return 0
@@ -33,8 +37,12 @@ def run(argv: list[str]) -> int:
         print(f"\n* is the one graded now. Change it with: python -m checker pick {lesson.id} NAME")
         return 0
     variants.choose(cli.STATE_DIR, lesson, args.variant)
-    chosen = lesson.for_variant(args.variant)
-    picked = chosen.variant_named(args.variant)
+    picked = lesson.variant_named(args.variant)
+    back = next(v.name for v in lesson.variants if v.name != picked.name) if len(lesson.variants) > 1 else picked.name
     print(f"Exercise {lesson.id} now grades {picked.title}, with the same checks for the same points.\n"
-          f"Grade it: python -m checker {lesson.id}    Try it in the browser: python -m checker serve {lesson.id}")
+          f"Grade it: python -m checker {lesson.id}    Try it in the browser: python -m checker serve {lesson.id}\n"
+          f"Changed your mind? python -m checker pick {lesson.id} {back}")
+    if picked.requires and shutil.which(picked.requires) is None:
+        print(f"\nWarning: {picked.requires} was not found on PATH, so these checks will be skipped (not passed) "
+              f"until you install it; `python -m checker doctor` says how.")
     return 0

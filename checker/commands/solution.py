@@ -27,9 +27,11 @@ def run(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     lesson, target = cli.lesson_and_target(args)
     last = cli.load_results(target).get(lesson.id, {})
-    if last.get("status") != "pass":
+    if not cli.complete(last):
         if not args.force:
             state = f"its last run: {last['status']}" if last else "it has not been graded yet"
+            if last.get("status") == "pass":
+                state = f"{len(last['skipped'])} of its checks were skipped on this machine: {', '.join(last['skipped'])}"
             print(f"Exercise {lesson.id} does not pass yet ({state}). Keep going: `python -m checker {lesson.id}` "
                   f"grades it, `python -m checker hint {lesson.id}` helps.\nThe solution is shown once it passes "
                   "(or with --force, if you really must).")

@@ -5,7 +5,7 @@
 // process's one shared Redis pub/sub connection, and calls dispatch for each published message.
 // Django does not change at all: it signs the same tokens and publishes the same JSON. What changes
 // is that nothing here knows Django's signing format, so verifyToken re-implements it with
-// node:crypto. Same contract, same checks: python -m checker 05 grades this file in its "node" ring.
+// node:crypto. Same contract, same checks: after `python -m checker pick 05 node`, python -m checker 05 grades this file.
 //
 // Suggested order: signatureOf, verifyToken, checkOrigin, spendNonce, forwardMessage, join, leave,
 // dispatch, handleConnection.

@@ -79,6 +79,7 @@ def bad_tokens(ctx: Context) -> list[tuple[str, str]]:
         (token(ctx, "ada", OTHER_ROOM), "a token for #python used for #lobby"),
         (forged_payload.decode() + ":" + rest, "a token whose payload was changed to user 'admin'"),
         (good[:-2] + ("AA" if not good.endswith("AA") else "BB"), "a token with a changed signature"),
+        (good[:-6], "a token whose signature was cut short"),
         (signing.dumps(fields, salt=TOKEN_SALT, key="another-secret-key"), "a token signed with another SECRET_KEY"),
         (signing.dumps(fields, salt=TOKEN_SALT, key="workshop-lesson-05-not-a-secret"),
          "a token signed with the key this lesson once printed in its README"),

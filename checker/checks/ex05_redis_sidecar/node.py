@@ -12,6 +12,7 @@ fail under ``CI=true``.
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 from checker.api import CheckFailed, Context
@@ -47,6 +48,11 @@ def _call(ctx: Context, calls: list[dict], env: dict | None = None) -> list[dict
     return results
 
 
+def _js(value) -> str:
+    """A value as JavaScript writes it (``true``, ``{"user": "ada"}``), for a learner reading JS."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _error(result: dict) -> str:
     error = result["error"]
     return f"{error['name']}: {error['message']}" + (f" ({error['where']})" if error.get("where") else "")
@@ -73,11 +79,11 @@ def verify_in_node(ctx: Context, made: str, nonce: str) -> None:
     expected = [signer.signature(value) for value in SIGNED_VALUES] + [other.signature(SIGNED_VALUES[0])]
     for call, result, wanted in zip(calls, _call(ctx, calls, env={"WORKSHOP_SECRET_KEY": settings.SECRET_KEY}),
                                     expected):
-        shown = ", ".join(repr(a) for a in call["args"])
+        shown = ", ".join(_js(a) for a in call["args"])
         if "error" in result:
-            raise CheckFailed(f"signatureOf({shown}) threw {_error(result)}; expected {wanted!r}.")
+            raise CheckFailed(f"signatureOf({shown}) threw {_error(result)}; expected {_js(wanted)}.")
         if result["value"] != wanted:
-            raise CheckFailed(f"signatureOf({shown}) returned {result['value']!r}; Django signs it {wanted!r}. "
+            raise CheckFailed(f"signatureOf({shown}) returned {_js(result['value'])}; Django signs it {_js(wanted)}. "
                               "The key is sha256(TOKEN_SALT + 'signer' + secret); the HMAC-SHA256 is base64url, "
                               "no padding.")
 
@@ -93,11 +99,11 @@ def verify_in_node(ctx: Context, made: str, nonce: str) -> None:
     results = _call(ctx, calls, env={"WORKSHOP_SECRET_KEY": settings.SECRET_KEY})
     for (_, user, what), result in zip(good, results):
         if result.get("value") != user:
-            got = _error(result) if "error" in result else f"returned {result['value']!r}"
-            raise CheckFailed(f"verifyToken on {what} {got}; expected {user!r}.")
+            got = f"threw {_error(result)}" if "error" in result else f"returned {_js(result['value'])}"
+            raise CheckFailed(f"verifyToken on {what} {got}; expected {_js(user)}.")
     for (_, what), result in zip(bad, results[len(good):]):
         if "error" not in result:
-            raise CheckFailed(f"verifyToken accepted {what} (it returned {result['value']!r}); it must throw "
+            raise CheckFailed(f"verifyToken accepted {what} (it returned {_js(result['value'])}); it must throw "
                               "new InvalidToken(\"why\").")
         if result["error"]["name"] != "InvalidToken" or not result["error"]["message"].strip():
             raise CheckFailed(f"verifyToken on {what} threw {_error(result)}; throw new InvalidToken(\"why\") "
@@ -112,9 +118,9 @@ def origin_in_node(ctx: Context) -> None:
     calls = [{"fn": "checkOrigin", "args": [node_probe.UNDEFINED if origin is None else origin,
                                             node_probe.as_set(allowed)]} for origin, _, _ in ORIGINS]
     for (origin, expected, what), result in zip(ORIGINS, _call(ctx, calls)):
-        shown = "undefined" if origin is None else repr(origin)
+        shown = "undefined" if origin is None else _js(origin)
         if "error" in result:
             raise CheckFailed(f"checkOrigin({shown}, ...) threw {_error(result)} for {what}; expected {expected}.")
         if result["value"] is not expected:
-            raise CheckFailed(f"checkOrigin({shown}, new Set({allowed})) returned {result['value']!r} for {what}; "
+            raise CheckFailed(f"checkOrigin({shown}, new Set({_js(allowed)})) returned {_js(result['value'])} for {what}; "
                               f"expected {str(expected).lower()}.")

@@ -99,6 +99,21 @@ def _redis_state(client) -> tuple[int, int, int]:
     return subscribed, redis_watch.connections(client), redis_watch.connections_received(client)
 
 
+def _no_lingering_subscription(ctx: Context, client, sidecar: Sidecar, clients: Clients) -> None:
+    """Every client of the earlier checks has left: room:lobby must have no subscription left.
+
+    Checked before a scenario that counts subscriptions: a sidecar that never unsubscribes would
+    otherwise look like one that sends "ready" too early (its hub sees the room already
+    subscribed and sends no new SUBSCRIBE), which sends the learner to the wrong function.
+    """
+    ctx.step("waiting for the earlier clients' subscriptions to room:lobby to end")
+    lingering = lambda: redis_watch.subscribers(client, f"room:{ROOM}")  # noqa: E731
+    if not ctx.wait_until(lambda: lingering() == 0, 2.0):
+        raise CheckFailed(f"every client of the earlier checks has left #lobby, but PUBSUB NUMSUB room:lobby is still "
+                          f"{lingering()}: when a room's last socket leaves, the sidecar must unsubscribe. "
+                          f"{sidecar.advice['lingers']}{clients.says()}")
+
+
 def _judge_refusal_cost(count: int, before, after) -> None:
     (subs0, conns0, made0), (subs1, conns1, made1) = before, after
     if subs1 > subs0 or conns1 > conns0:
@@ -119,6 +134,7 @@ def check_push(ctx: Context, sidecar: Sidecar | None = None) -> None:
     redis_url = launched.extras["redis_url"]
     relay = proxy(ctx)
     delay = ctx.timeout(REDIS_DELAY)
+    _no_lingering_subscription(ctx, redis_client(ctx), sidecar, clients)
 
     async def scenario():
         ctx.step(f"Redis answers the sidecar {delay:.1f} s late; a client connects and waits for the ready frame")
@@ -213,8 +229,7 @@ def check_cleanup(ctx: Context, sidecar: Sidecar | None = None) -> None:
     client = redis_client(ctx)
     subscribed = lambda: redis_watch.subscribers(client, f"room:{ROOM}")  # noqa: E731
 
-    ctx.step("waiting for earlier checks' subscriptions to room:lobby to end")
-    ctx.wait_until(lambda: subscribed() == 0, 2.0)
+    _no_lingering_subscription(ctx, client, sidecar, clients)
     before, subscribed_before = redis_watch.connections(client), subscribed()
     settle = ctx.timeout(1.0)
 
@@ -225,8 +240,9 @@ def check_cleanup(ctx: Context, sidecar: Sidecar | None = None) -> None:
             await asyncio.sleep(0.02)
         if subscribed() <= subscribed_before:
             await ws.close()
-            raise CheckFailed("the client got the ready frame, but PUBSUB NUMSUB room:lobby is 0: subscribe to "
-                              "channel_for(room) before sending the ready frame.")
+            raise CheckFailed(f"the client got the ready frame, but PUBSUB NUMSUB room:lobby stayed at "
+                              f"{subscribed()}: the sidecar must subscribe to the room's channel before it sends "
+                              f"the ready frame. {sidecar.advice['ready_early']}")
         if how == "close":
             await ws.close()
         else:
@@ -271,6 +287,11 @@ def check_single_use(ctx: Context, sidecar: Sidecar | None = None) -> None:
         ctx.step("one token opens a socket (ready)")
         first, _ = await clients.ready(ROOM, signed, "the token's first socket")
         try:
+            # The first socket's own subscription first (a sidecar that sends "ready" before it has
+            # subscribed is the push check's to name, not blamed here on the replays).
+            end = time.monotonic() + ctx.timeout(1.0)
+            while redis_watch.subscribers(client, f"room:{ROOM}") < 1 and time.monotonic() < end:
+                await asyncio.sleep(0.02)
             before = _redis_state(client)
             for n in range(1, REUSES + 1):
                 ctx.step(f"the same token again ({n} of {REUSES}): it must be refused with {CLOSE_TOKEN_USED}")

@@ -44,7 +44,7 @@ PYTHON = Sidecar("python", "sidecar.py", "python newsroom/sidecar_server.py", {
     "binary": "with decode_responses=True, pubsub data is a str, and broadcast(sockets, str) makes text frames.",
     "push": "In handler, await join(...) before sending the ready frame (a message published earlier is lost), and "
             "let dispatch broadcast the data of each published message to the room's sockets in hub.rooms.",
-    "ready_early": "in join, await hub.subscribe(channel_for(room)): it returns once Redis confirmed; send the ready "
+    "ready_early": "In join, await hub.subscribe(channel_for(room)): it returns once Redis confirmed; send the ready "
                    "frame after join returned, never before.",
     "lingers": "Call leave in a `finally:` around join and until_client_leaves, and in leave unsubscribe (await "
                "hub.unsubscribe(...)) when the room's last socket has gone.",
@@ -54,7 +54,7 @@ NODE = Sidecar("node", "sidecar.js", "node node/server.js", {
     "binary": "send the published text as it came (a string makes a text frame; a Buffer a binary one).",
     "push": "Send the ready frame only after `await join(hub, room, socket)` (hub.subscribe resolves once Redis "
             "confirmed), and let dispatch call forwardMessage(socket, text) for each socket of the room.",
-    "ready_early": "in join, await hub.subscribe(channelFor(room)): it resolves once Redis confirmed; send ready "
+    "ready_early": "In join, await hub.subscribe(channelFor(room)): it resolves once Redis confirmed; send ready "
                    "after join resolved, never before.",
     "lingers": "Register socket.on('close', () => leave(hub, room, socket)), leave at once when the client left while "
                "you were joining (socket.readyState is no longer 1), and unsubscribe in leave when the room is empty.",
