@@ -5,8 +5,8 @@ with Django, the Python one without its blocking-call watchdog) it measures:
 
 1. **latency**: a ``websockets`` client in #lobby; each round POSTs a message to Django (which stores
    it and publishes it) and times until the client's ``recv()`` returns it: median and p95; then the
-   same with the lesson's own page in headless Chromium: from the POST to the moment the message's
-   line is in the page (a ``MutationObserver`` stamps it with ``Date.now()``, on the same clock);
+   same with the lesson's own page in headless Chromium, from the page's POST to its pushed line
+   (``05_sidecar_latency.browser_latency``, one way to measure it);
 2. **memory per open connection**: the sidecar process's RSS with 0 clients, then with N idle clients
    (each past its ready frame, so each holds its own Redis subscription): (RSS_N - RSS_0) / N;
 3. **connections held by one process**: clients are added in steps up to ``--max`` (2,000); after each
@@ -44,13 +44,13 @@ sys.path[:0] = [str(LESSON_DIR), str(REPO_ROOT)]
 
 from checker import launchers  # noqa: E402
 from checker.probes import node as node_probe  # noqa: E402
-from workshop import paths  # noqa: E402
+from workshop import paths, procs  # noqa: E402
 from workshop.launch import Ports  # noqa: E402
 from workshop.redis_server import RedisServer  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench05_latency", Path(__file__).with_name("05_sidecar_latency.py"))
 latency_bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(latency_bench)  # its rss_bytes, percentile, token and ORIGIN: one way to measure
+_spec.loader.exec_module(latency_bench)  # its percentile, token, browser_latency and ORIGIN: one way to measure
 ROOM, ORIGIN = latency_bench.ROOM, latency_bench.ORIGIN
 
 
@@ -85,46 +85,6 @@ async def post_latency(url: str, port: int, rounds: int) -> dict:
     return {"median_ms": statistics.median(latencies), "p95_ms": latency_bench.percentile(latencies, 0.95)}
 
 
-OBSERVE = """() => { window.__seen = {}; new MutationObserver(() => {
-    for (const li of document.querySelectorAll('#messages li')) {
-        if (!(li.textContent in window.__seen)) window.__seen[li.textContent] = Date.now();
-    }
-}).observe(document.getElementById('messages'), {childList: true, subtree: true, characterData: true}); }"""
-
-
-def browser_latency(url: str, rounds: int) -> dict:
-    """POST to Django → the message's line in the lesson's page in headless Chromium, ``rounds`` times."""
-    from playwright.sync_api import sync_playwright
-
-    from workshop import browser
-
-    opener, csrf = _django_session(url)
-    latencies = []
-    with sync_playwright() as p:
-        chromium = browser.launch(p)
-        try:
-            page = chromium.new_page()
-            page.goto(f"{url}/?next=/room/{ROOM}/")
-            page.fill("#login input[name=name]", "viewer")
-            page.click("#login button")
-            page.wait_for_function("document.body.dataset.state === 'live'", timeout=15000)
-            page.evaluate(OBSERVE)
-            for n in range(rounds):
-                text = f"browser round {n}"
-                request = urllib.request.Request(f"{url}/room/{ROOM}/messages",
-                                                 data=urllib.parse.urlencode({"text": text}).encode(),
-                                                 headers={"Accept": "application/json", "X-CSRFToken": csrf})
-                posted = time.time() * 1000
-                opener.open(request, timeout=10).read()
-                shown = page.wait_for_function(
-                    f"Object.entries(window.__seen).find(([line]) => line.includes({json.dumps(text)}))?.[1]",
-                    timeout=10000).json_value()
-                latencies.append(shown - posted)
-        finally:
-            chromium.close()
-    return {"median_ms": statistics.median(latencies), "p95_ms": latency_bench.percentile(latencies, 0.95)}
-
-
 async def hold(port: int, redis_url: str, pid: int, steps: list[int]) -> list[dict]:
     """Clients added step by step; per step: RSS and one broadcast's p95 to all of them."""
     import redis.asyncio as aioredis
@@ -141,7 +101,7 @@ async def hold(port: int, redis_url: str, pid: int, steps: list[int]) -> list[di
         return time.perf_counter()
 
     await asyncio.sleep(0.5)
-    rows = [{"clients": 0, "rss": latency_bench.rss_bytes(pid), "p95_ms": None, "lost": 0}]
+    rows = [{"clients": 0, "rss": procs.rss_bytes(pid), "p95_ms": None, "lost": 0}]
     clients: list = []
     publisher = aioredis.Redis.from_url(redis_url)
     try:
@@ -151,11 +111,11 @@ async def hold(port: int, redis_url: str, pid: int, steps: list[int]) -> list[di
                     batch = range(len(clients), min(target, len(clients) + 100))
                     clients += await asyncio.gather(*(open_one(i) for i in batch))
             except Exception as exc:  # noqa: BLE001 - the limit was reached: report it
-                rows.append({"clients": target, "rss": latency_bench.rss_bytes(pid), "p95_ms": None,
+                rows.append({"clients": target, "rss": procs.rss_bytes(pid), "p95_ms": None,
                              "lost": target - len(clients), "error": f"{type(exc).__name__}: {exc}"[:80]})
                 break
             await asyncio.sleep(1.0)  # let the sidecar settle before reading its memory
-            rss = latency_bench.rss_bytes(pid)
+            rss = procs.rss_bytes(pid)
             waiters = [asyncio.ensure_future(arrival(ws)) for ws in clients]
             await asyncio.sleep(0)
             sent = time.perf_counter()
@@ -178,7 +138,7 @@ def measure(kind: str, redis_url: str, args) -> dict:
                 loop_watch=False, sidecar=kind) as site:
         port, pid = site.ports["sidecar"], site.services["sidecar"].proc.pid
         latency = asyncio.run(post_latency(site.url("http"), port, args.rounds))
-        page = browser_latency(site.url("http"), args.rounds) if not args.no_browser else None
+        page = latency_bench.browser_latency(site.url("http"), args.rounds) if not args.no_browser else None
         steps = [s for s in (100, 250, 500, 1000, 1500, 2000, 3000, 5000) if s <= args.max]
         rows = asyncio.run(hold(port, redis_url, pid, steps))
     served = [r for r in rows[1:] if r["p95_ms"] is not None and not r["lost"]]
@@ -194,8 +154,8 @@ def report(result: dict) -> None:
           f"RSS with 0 clients {base / 2**20:.1f} MiB; held {result['held']} clients, broadcast p95 under "
           f"{result['limit_ms']:.0f} ms up to {result['fast']}")
     if result["page"]:
-        print(f"   POST → the line in a Chromium page: median {result['page']['median_ms']:.1f} ms, "
-              f"p95 {result['page']['p95_ms']:.1f} ms")
+        print(f"   POST → the pushed line in a Chromium page: median {result['page']['median_ms']:.1f} ms, "
+              f"p99 {result['page']['p99_ms']:.1f} ms")
     print("| clients | sidecar RSS | per connection | broadcast p95 | not delivered |")
     print("|---|---|---|---|---|")
     for row in result["rows"][1:]:
