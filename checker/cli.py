@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 from checker import catalog, runner, variants
+from checker.pipeline import Status
 from workshop import paths
 
 # Remembered between runs (last statuses, hints shown); never inside the learner's folders.
@@ -103,10 +104,15 @@ def save_results(target: Path, results) -> None:
         for result in results:
             bucket[result.id] = {"status": str(result.status), "score": result.score, "max_score": result.max_score,
                                  "failing": [c.name for c in result.checks if c.status.is_problem],
-                                 "skipped": [c.name for c in result.checks if str(c.status) == "skip"]}
+                                 "skipped": [c.name for c in result.checks if c.status is Status.SKIP]}
         path.write_text(json.dumps(state, indent=1))
     except (OSError, ValueError):
         pass  # a read-only checkout still grades; it just cannot remember
+
+
+def variant_line(lesson) -> str:
+    """The report's line for an exercise done one of several ways: which one was graded, how to switch."""
+    return variants.describe(lesson, variants.chosen(STATE_DIR, lesson))
 
 
 def complete(last: dict) -> bool:

@@ -170,6 +170,11 @@ class ExerciseResult:
         return overall_status(c.status for c in self.checks)
 
     @property
+    def complete(self) -> bool:
+        """Passed with every check run: a check skipped here (no browser, no node) has proved nothing yet."""
+        return self.status is Status.PASS and not any(c.status is Status.SKIP for c in self.checks)
+
+    @property
     def score(self) -> int:
         return sum(c.score for c in self.checks)
 

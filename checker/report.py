@@ -10,7 +10,6 @@ import os
 import re
 import sys
 
-from checker import catalog, variants
 from checker.pipeline import ExerciseResult, Status
 
 COLOURS = {"waiting": "2", "pass": "32", "fail": "31", "error": "35", "timeout": "33", "skip": "36", "dim": "2", "bold": "1"}
@@ -59,17 +58,13 @@ def _load_failure(problems) -> bool:
     return len(problems) > 1 and len({c.message for c in problems}) == 1
 
 
-def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> str:
+def exercise_block(result: ExerciseResult, target_label: str, style: Style, variant_line: str = "") -> str:
+    """``variant_line``: for an exercise done one of several ways, which one was graded (``cli.variant_line``)."""
     lines = []
     header = f"{result.id}  {result.title}"
     lines.append(style.paint(header, "bold") + style.paint(f"   ({target_label}/{result.slug})", "dim"))
-    if result.variant:  # an exercise done one of several ways: say which, and how to switch
-        lesson = catalog.find(catalog.load(), result.id)
-        if lesson is not None:
-            from checker import cli  # the learner's stored pick, to tell a one-off --variant run from it
-
-            picked = variants.chosen(cli.STATE_DIR, lesson)
-            lines.append("    " + style.paint(variants.describe(lesson.for_variant(result.variant), picked), "dim"))
+    if variant_line:
+        lines.append("    " + style.paint(variant_line, "dim"))
     width = max(len(c.title) for c in result.checks)
     for check in result.checks:
         status = str(check.status)
@@ -108,18 +103,13 @@ def exercise_block(result: ExerciseResult, target_label: str, style: Style) -> s
     return "\n".join(lines)
 
 
-def complete(result: ExerciseResult) -> bool:
-    """Passed with every check run: a check skipped here (no browser, no node) has proved nothing yet."""
-    return result.status is Status.PASS and not any(c.status is Status.SKIP for c in result.checks)
-
-
 def overall(results: list[ExerciseResult], style: Style, target_label: str) -> str:
-    done = sum(complete(r) for r in results)
+    done = sum(r.complete for r in results)
     score = sum(r.score for r in results)
     maximum = sum(r.max_score for r in results)
     line = f"Progress: {done}/{len(results)} exercises complete, {score}/{maximum} points."
     todo = next((r for r in results if r.status is not Status.PASS), None)
-    partial = [r for r in results if r.status is Status.PASS and not complete(r)]
+    partial = [r for r in results if r.status is Status.PASS and not r.complete]
     if todo is None and partial:
         skipped = sum(c.status is Status.SKIP for r in partial for c in r.checks)
         advice = (f"Everything that could run here passes, but {skipped} check(s) of {', '.join(r.id for r in partial)} "

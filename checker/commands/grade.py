@@ -24,23 +24,24 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="exercises graded at once (default: CPU count + 1)")
     args = parser.parse_args(argv)
     target = cli.target_folder(args.target)
-    lessons = chosen = variants.apply(cli.select(catalog.load(), args.exercises), cli.STATE_DIR, args.variant)
+    chosen = variants.apply(cli.select(catalog.load(), args.exercises), cli.STATE_DIR, args.variant)
     style = report.Style()
     label = cli.label(target)
 
     state = hints.HintState(cli.STATE_DIR)
 
     def show(result) -> None:
-        hints.apply_reached(catalog.find(lessons, result.id), result, state)
+        lesson = catalog.find(chosen, result.id)
+        hints.apply_reached(lesson, result, state)
         if not args.json:
-            print(report.exercise_block(result, label, style) + "\n", flush=True)
+            print(report.exercise_block(result, label, style, cli.variant_line(lesson)) + "\n", flush=True)
 
     if not args.json:
         print(f"Grading {len(chosen)} exercise(s) in {label}/ ...\n", flush=True)
     staged = args.staged or not (args.full or args.json)
     results = runner.grade_many(chosen, target, jobs=args.jobs, on_result=show, staged=staged)
     for result in results:  # on_result may not have seen them all if grading stopped early
-        hints.apply_reached(catalog.find(lessons, result.id), result, state)
+        hints.apply_reached(catalog.find(chosen, result.id), result, state)
     cli.save_results(target, results)
     if args.json:
         print(json.dumps(report_dict(target, results), indent=2))

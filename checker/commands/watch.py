@@ -45,7 +45,7 @@ def _loop(lesson, target, folder, style, args) -> None:
             cli.save_results(target, [result])
             reporter.report_results([result], say=print)
             print("\033[2J\033[H" if style.colour else "\n", end="")
-            print(report.exercise_block(result, cli.label(target), style))
+            print(report.exercise_block(result, cli.label(target), style, cli.variant_line(lesson)))
             done = "All checks pass: on to the next lesson!\n" if result.status is Status.PASS else ""
             print(f"\n{done}Watching {cli.label(folder)}/ for saves. Ctrl-C to stop.", flush=True)
             # `seen` is the files as graded: a save made while grading ran is graded on the next look
