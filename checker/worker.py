@@ -37,7 +37,7 @@ def classify(exc: BaseException, exercise_dir: Path) -> tuple[Status, str]:
     if isinstance(exc, NotImplementedError):
         if frame is not None:
             return Status.FAIL, learner.unwritten_message(frame.name, Path(frame.filename))
-        elif str(exc):  # re-raised elsewhere (an ASGI test client does): the stub's own words name it
+        if str(exc):  # re-raised elsewhere (an ASGI test client does): the stub's own words name it
             name = f"{exc} (in {paths.relative(exercise_dir)}/)"
         else:
             name = "a function of the exercise"

@@ -104,7 +104,6 @@ def _where(err: BaseException, path: Path, exercise_dir: Path) -> str:
     return describe_frame(frame) if frame else relative(path)
 
 
-
 # -- stubs: "not written yet", known from the source ------------------------------------------------
 def unwritten_message(function: str, path: Path) -> str:
     """What a learner reads about a function still raising ``NotImplementedError`` (one wording everywhere)."""
@@ -127,21 +126,18 @@ def _is_stub_node(definition) -> bool:
 
 
 def is_stub(function) -> bool:
-    """True when ``function`` is still the stub as handed out (see ``_is_stub_node``).
+    """True when the learner's ``function`` (or method) is still the stub as handed out.
 
-    Read from the source, without calling it, so a check can say "not written yet" before it
-    starts the servers or sets up the framework the function would need.
+    Read from its file (``stubs_in``), without calling it, so a check can say "not written yet"
+    before it starts the servers or sets up the framework the function would need.
     """
-    import ast
     import inspect
-    import textwrap
 
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
+        source = inspect.getsourcefile(function)
+    except TypeError:  # a built-in: nothing of the learner's
         return False
-    definition = tree.body[0] if tree.body else None
-    return isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub_node(definition)
+    return source is not None and getattr(function, "__qualname__", "") in (stubs_in(Path(source)) or ())
 
 
 def stubs_in(path: Path) -> set[str] | None:
