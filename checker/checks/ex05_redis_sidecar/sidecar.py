@@ -6,8 +6,8 @@ connection ever made). The sidecar reaches Redis through a proxy that can hold i
 so a ready frame sent before Redis confirmed the subscription is caught every time, not by luck.
 
 The same scenarios grade the sidecar the learner picked (``python -m checker pick 05 node``):
-``sidecar.py`` (``support.PYTHON``) or ``sidecar.js`` in Node.js (``support.NODE``); a check
-finds which in the record's variant (``support.sidecar_for``), and a test may pass one directly.
+``sidecar.py`` (``support.PYTHON``) or ``sidecar.js`` in Node.js (``support.NODE``), found in the
+record's variant (``support.sidecar_for``) by the launcher and the clients.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from checker.api import CheckFailed, Context
 from checker.probes import redis_watch
 from checker.probes import ws as ws_probe
 
-from .support import (OTHER_ROOM, PYTHON, ROOM, Clients, Sidecar, message, path, proxy, publish, redis_client, session,
+from .support import (OTHER_ROOM, PYTHON, ROOM, Clients, close_all, message, path, proxy, publish, redis_client, session,
                       sidecar_for, site, token)
 
 FOREIGN_ORIGIN = "http://evil.example"
@@ -30,10 +30,9 @@ SESSION = 8  # seconds for a whole client session (scaled by ctx.run_async)
 LONG_SESSION = 10  # seconds for a whole client session (scaled by ctx.run_async)
 
 
-def check_sidecar_refuses(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+def check_sidecar_refuses(ctx: Context) -> None:
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
     client = redis_client(ctx)
     origin = clients.origin
     good = token(ctx, "ada", ROOM)
@@ -99,7 +98,7 @@ def _redis_state(client) -> tuple[int, int, int]:
     return subscribed, redis_watch.connections(client), redis_watch.connections_received(client)
 
 
-def _no_lingering_subscription(ctx: Context, client, sidecar: Sidecar, clients: Clients) -> None:
+def _no_lingering_subscription(ctx: Context, client, clients: Clients) -> None:
     """Every client of the earlier checks has left: room:lobby must have no subscription left.
 
     Checked before a scenario that counts subscriptions: a sidecar that never unsubscribes would
@@ -111,7 +110,7 @@ def _no_lingering_subscription(ctx: Context, client, sidecar: Sidecar, clients: 
     if not ctx.wait_until(lambda: lingering() == 0, 2.0):
         raise CheckFailed(f"every client of the earlier checks has left #lobby, but PUBSUB NUMSUB room:lobby is still "
                           f"{lingering()}: when a room's last socket leaves, the sidecar must unsubscribe. "
-                          f"{sidecar.advice['lingers']}{clients.says()}")
+                          f"{clients.sidecar.advice['lingers']}{clients.says()}")
 
 
 def _judge_refusal_cost(count: int, before, after) -> None:
@@ -127,14 +126,14 @@ def _judge_refusal_cost(count: int, before, after) -> None:
                           "nothing: check the Origin and the token before connecting to Redis.")
 
 
-def check_push(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+def check_push(ctx: Context) -> None:
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
+    sidecar = clients.sidecar
     redis_url = launched.extras["redis_url"]
     relay = proxy(ctx)
     delay = ctx.timeout(REDIS_DELAY)
-    _no_lingering_subscription(ctx, redis_client(ctx), sidecar, clients)
+    _no_lingering_subscription(ctx, redis_client(ctx), clients)
 
     async def scenario():
         ctx.step(f"Redis answers the sidecar {delay:.1f} s late; a client connects and waits for the ready frame")
@@ -164,10 +163,9 @@ def check_push(ctx: Context, sidecar: Sidecar | None = None) -> None:
     session(ctx, launched, scenario, timeout=LONG_SESSION)
 
 
-def check_rooms(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+def check_rooms(ctx: Context) -> None:
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
     redis_url = launched.extras["redis_url"]
 
     async def scenario():
@@ -189,23 +187,17 @@ def check_rooms(ctx: Context, sidecar: Sidecar | None = None) -> None:
     session(ctx, launched, scenario, timeout=SESSION)
 
 
-def check_fan_out(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+def check_fan_out(ctx: Context) -> None:
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
     redis_url = launched.extras["redis_url"]
     count = 20
     tokens = [token(ctx, f"reader{i}", ROOM) for i in range(count)]
 
     async def scenario():
         ctx.step(f"{count} clients connect to #lobby")
-        opened = await asyncio.gather(*(clients.ready(ROOM, t, f"client {i + 1} of {count}")
-                                        for i, t in enumerate(tokens)), return_exceptions=True)
-        members = [o[0] for o in opened if not isinstance(o, BaseException)]
+        members = await clients.all_ready([(ROOM, t, f"client {i + 1} of {count}") for i, t in enumerate(tokens)])
         try:
-            problems = [o for o in opened if isinstance(o, BaseException)]
-            if problems:
-                raise problems[0]
             sent = [message(n) for n in (100, 101, 102)]
             ctx.step(f"publishing 3 messages; each of the {count} clients must get all 3, in order")
             for each in sent:
@@ -217,19 +209,19 @@ def check_fan_out(ctx: Context, sidecar: Sidecar | None = None) -> None:
 
             await asyncio.gather(*(receive_all(i, c) for i, c in enumerate(members)))
         finally:
-            await asyncio.gather(*(c.close() for c in members), return_exceptions=True)
+            await close_all(members)
 
     session(ctx, launched, scenario, timeout=LONG_SESSION)
 
 
-def check_cleanup(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+def check_cleanup(ctx: Context) -> None:
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
+    sidecar = clients.sidecar
     client = redis_client(ctx)
     subscribed = lambda: redis_watch.subscribers(client, f"room:{ROOM}")  # noqa: E731
 
-    _no_lingering_subscription(ctx, client, sidecar, clients)
+    _no_lingering_subscription(ctx, client, clients)
     before, subscribed_before = redis_watch.connections(client), subscribed()
     settle = ctx.timeout(1.0)
 
@@ -270,12 +262,11 @@ SHARED_SOCKETS = 10  # sockets per room in check_shared_connection
 SPARE_CONNECTIONS = 5  # what the hub may add for N sockets: its small command pool, not one per socket
 
 
-def check_single_use(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    if sidecar is PYTHON:
+def check_single_use(ctx: Context) -> None:
+    if sidecar_for(ctx) is PYTHON:
         _spend_nonce_directly(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
     client = redis_client(ctx)
     from websockets.exceptions import ConnectionClosed
 
@@ -353,10 +344,10 @@ def _spend_nonce_directly(ctx: Context) -> None:
                           "set it with ex=TOKEN_MAX_AGE, or Redis keeps every nonce forever (-1 means no expiry).")
 
 
-def check_shared_connection(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+def check_shared_connection(ctx: Context) -> None:
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
+    sidecar = clients.sidecar
     client = redis_client(ctx)
     rooms = (ROOM, OTHER_ROOM)
 
@@ -367,13 +358,9 @@ def check_shared_connection(ctx: Context, sidecar: Sidecar | None = None) -> Non
     async def scenario():
         ctx.step(f"{SHARED_SOCKETS} sockets in #{ROOM} and {SHARED_SOCKETS} in #{OTHER_ROOM}")
         order = [room for room in rooms for _ in range(SHARED_SOCKETS)]
-        opened = await asyncio.gather(*(clients.ready(room, token(ctx, f"reader{i}", room), f"a #{room} client")
-                                        for i, room in enumerate(order)), return_exceptions=True)
-        members = [o[0] for o in opened if not isinstance(o, BaseException)]
+        members = await clients.all_ready([(room, token(ctx, f"reader{i}", room), f"a #{room} client")
+                                           for i, room in enumerate(order)])
         try:
-            problems = [o for o in opened if isinstance(o, BaseException)]
-            if problems:
-                raise problems[0]
             ctx.step("PUBSUB NUMSUB per room and CLIENT LIST with all of them open")
             counts = {room: redis_watch.subscribers(client, f"room:{room}") for room in rooms}
             grown = redis_watch.connections(client) - connections_before
@@ -392,6 +379,6 @@ def check_shared_connection(ctx: Context, sidecar: Sidecar | None = None) -> Non
                 await asyncio.gather(*(clients.expect_push(member, f"a #{room} client", sent)
                                        for member, where in zip(members, order) if where == room))
         finally:
-            await asyncio.gather(*(c.close() for c in members), return_exceptions=True)
+            await close_all(members)
 
     session(ctx, launched, scenario, timeout=LONG_SESSION)

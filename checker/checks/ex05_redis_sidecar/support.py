@@ -90,8 +90,10 @@ def proxy(ctx: Context) -> RedisProxy:
     return ctx.resource("redis-proxy", lambda: RedisProxy(ctx.redis().url, ready_timeout=ctx.timeout(5)))
 
 
-def site(ctx: Context, *, via_proxy: bool = True, sidecar: Sidecar = PYTHON):
-    """Django and the learner's sidecar on Redis, started by the lesson's launcher (once per process and kind)."""
+def site(ctx: Context, *, via_proxy: bool = True):
+    """Django and the learner's sidecar (the one they picked) on Redis, started by the lesson's
+    launcher, once per grading process."""
+    sidecar = sidecar_for(ctx)
     if sidecar is NODE:
         require_node(ctx)
     lesson = launchers.load(ctx.lesson_dir)
@@ -186,7 +188,7 @@ async def publish(url: str, room: str, payload: dict) -> None:
         await client.aclose()
 
 
-def as_json(text, what: str, sidecar: Sidecar = PYTHON) -> dict:
+def as_json(text, what: str, sidecar: Sidecar) -> dict:
     if not isinstance(text, str):
         raise CheckFailed(f"{what} was a binary frame ({text[:60]!r}); send text: {sidecar.advice['binary']}")
     try:
@@ -199,12 +201,17 @@ def as_json(text, what: str, sidecar: Sidecar = PYTHON) -> dict:
 
 
 # -- websockets clients (inside ctx.run_async) -------------------------------------------------------------
+async def close_all(clients) -> None:
+    """Close every client, whatever state each is in."""
+    await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
+
+
 class Clients:
     """Clients of one launched sidecar; ``wait`` is the scaled time a pushed message may take."""
 
-    def __init__(self, ctx: Context, launched, sidecar: Sidecar = PYTHON):
+    def __init__(self, ctx: Context, launched):
         self.launched = launched
-        self.sidecar = sidecar
+        self.sidecar = sidecar_for(ctx)  # whose words a failing check's advice is in
         self.port = launched.ports["sidecar"]
         self.origin = launched.extras["origin"]
         self.wait = ctx.timeout(RECV)
@@ -241,6 +248,17 @@ class Clients:
             raise CheckFailed(f"{who}'s first frame was {frame!r:.200}; expected "
                               f'{{"type": "ready", "room": "{room}", "user": "<the name in the token>"}}.')
         return client, frame
+
+    async def all_ready(self, wanted) -> list:
+        """Clients for each ``(room, token, who)`` of ``wanted``, connected side by side, each past its
+        ready frame. If one fails, the others are closed and the first problem is raised."""
+        opened = await asyncio.gather(*(self.ready(room, signed, who) for room, signed, who in wanted),
+                                      return_exceptions=True)
+        problems = [o for o in opened if isinstance(o, BaseException)]
+        if problems:
+            await close_all([o[0] for o in opened if not isinstance(o, BaseException)])
+            raise problems[0]
+        return [client for client, _ in opened]
 
     async def expect_push(self, client, who: str, expected: dict) -> None:
         from websockets.exceptions import ConnectionClosed

@@ -14,7 +14,7 @@ import urllib.parse
 from checker.api import CheckFailed, Context
 from checker.probes import page as page_probe
 
-from .support import ROOM, Clients, Sidecar, redis_client, session, sidecar_for, sidecar_says, site
+from .support import ROOM, Clients, redis_client, session, sidecar_says, site
 
 SESSION = 8  # seconds for a whole client session (scaled by ctx.run_async)
 
@@ -63,10 +63,9 @@ def _login(url: str, name: str, timeout: float) -> tuple[str, str]:
     return f"{csrf_cookie}; {headers['set-cookie'].split(';', 1)[0]}", found.group(1).decode()
 
 
-def check_end_to_end(ctx: Context, sidecar: Sidecar | None = None) -> None:
-    sidecar = sidecar or sidecar_for(ctx)
-    launched = site(ctx, sidecar=sidecar)
-    clients = Clients(ctx, launched, sidecar)
+def check_end_to_end(ctx: Context) -> None:
+    launched = site(ctx)
+    clients = Clients(ctx, launched)
     url = launched.url("http")
     redis_client(ctx)
     wait = ctx.timeout(3)
@@ -100,7 +99,7 @@ def check_browser_two_pages(ctx: Context) -> None:
 
     def start_servers():
         try:
-            box["site"] = site(ctx, via_proxy=False, sidecar=sidecar_for(ctx))
+            box["site"] = site(ctx, via_proxy=False)
         except BaseException as exc:  # noqa: BLE001 - re-raised below, in the check's own thread
             box["error"] = exc
 
