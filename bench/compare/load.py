@@ -94,7 +94,7 @@ class Tally:
     arrivals: dict = field(default_factory=dict)  # seq -> {member index: perf_counter}
 
     def __call__(self, client, seq: int, at: float) -> None:
-        if seq in self.sent and seq >= client.first_seq:
+        if seq in self.sent and seq >= client.first_seq and not client.closed:
             self.arrivals.setdefault(seq, {}).setdefault(client.index, at)
 
     def outcome(self, seqs) -> tuple[list[float], int, int]:
