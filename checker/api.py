@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from checker.pipeline import CheckFailed, CheckSkipped, Step
 from workshop import browser as browser_support
@@ -64,8 +65,9 @@ def _connection_failed(error: BaseException) -> str | None:
 class Context:
     """Per-exercise state for checks: paths, deadlines, shared resources, progress steps."""
 
-    def __init__(self, *, lesson, exercise_dir: Path, timeout_scale: float, emit):
+    def __init__(self, *, lesson, exercise_dir: Path, timeout_scale: float, emit, cdp_url: str = ""):
         self.lesson = lesson
+        self.cdp_url = cdp_url  # a Chromium the runner started or watch keeps warm (checker.shared_browser)
         self.exercise_dir = Path(exercise_dir)
         self.lesson_dir = lesson.lesson_dir
         self.scale = timeout_scale
@@ -177,19 +179,28 @@ class Context:
 
     # -- browser -----------------------------------------------------------------
     def browser(self):
-        """A headless Chromium (Playwright sync API), launched once per grading process."""
+        """A headless Chromium (Playwright sync API), once per grading process: the one the runner
+        started for this run (reached over DevTools), else one launched here."""
         if "browser" not in self._resources:
             if browser_support.find_chromium() is None:
                 raise CheckSkipped(browser_support.install_instructions())
             from playwright.sync_api import sync_playwright
 
             playwright = self._stack.enter_context(sync_playwright())
-            cdp_url = os.environ.get("WORKSHOP_CDP_URL")  # a Chromium kept warm by `checker watch`
-            browser = (playwright.chromium.connect_over_cdp(cdp_url, timeout=self.timeout(5) * 1000) if cdp_url
-                       else browser_support.launch(playwright))
+            browser = self._shared_browser(playwright) or browser_support.launch(playwright)
             self._stack.callback(browser.close)
             self._resources["browser"] = browser
         return self._resources["browser"]
+
+    def _shared_browser(self, playwright):
+        """The runner's Chromium over DevTools, once its port answers; None if it never does."""
+        port = urlsplit(self.cdp_url).port if self.cdp_url else None
+        if port is None or not net.wait_for_port(port, timeout=self.timeout(10)):
+            return None
+        try:
+            return playwright.chromium.connect_over_cdp(self.cdp_url, timeout=self.timeout(5) * 1000)
+        except Exception:  # noqa: BLE001 - it died meanwhile: launch one of our own instead
+            return None
 
     def new_page(self, **context_options):
         """A fresh page in a fresh browser context, closed when the check ends (``context_options``

@@ -73,6 +73,7 @@ class WorkerSpec:
     timeout_scale: float
     fd: int  # the pipe the events go to
     variant: str = ""  # the exercise's variant (the record's ``[[variant]]``), "" for its default
+    browser: str = ""  # a running Chromium's DevTools URL (``checker.shared_browser``), "" to launch one
 
     def encode(self) -> str:
         return json.dumps({**asdict(self), "exercise_dir": str(self.exercise_dir), "checks": list(self.checks)})
@@ -81,7 +82,8 @@ class WorkerSpec:
     def decode(cls, text: str) -> "WorkerSpec":
         raw = json.loads(text)
         return cls(lesson=raw["lesson"], exercise_dir=Path(raw["exercise_dir"]), checks=tuple(raw["checks"]),
-                   timeout_scale=float(raw["timeout_scale"]), fd=int(raw["fd"]), variant=raw.get("variant", ""))
+                   timeout_scale=float(raw["timeout_scale"]), fd=int(raw["fd"]), variant=raw.get("variant", ""),
+                   browser=raw.get("browser", ""))
 
 
 # -- grading process -> runner ---------------------------------------------------------------

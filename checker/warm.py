@@ -2,9 +2,10 @@
 
 Every save is still graded in fresh grading processes, so nothing the learner's code did in
 one run (module state, threads, monkey-patches) survives into the next. What is kept is what
-the learner's code never touches and that is slow to start: a headless Chromium, which the
-grading processes reach over the DevTools protocol (``WORKSHOP_CDP_URL``); each check still gets a
-fresh browser context (its own cookies and storage), closed when the check ends.
+the learner's code never touches and that is slow to start: a headless Chromium for all the
+saves (``WORKSHOP_CDP_URL``; the runner tells each grading process, as it does of the one-run
+Chromium of ``checker.shared_browser`` outside watch); each check still gets a fresh browser
+context (its own cookies and storage), closed when the check ends.
 
 And a zygote (``checker.zygote``) that has imported the checker, the lesson's checks and the
 third-party modules once, and forks each grading process from that: never the learner's code.
@@ -20,10 +21,10 @@ import os
 import shutil
 import tempfile
 
-from checker import zygote
+from checker import shared_browser, zygote
 from workshop import browser, net, procs
 
-ENV_CDP_URL = "WORKSHOP_CDP_URL"
+ENV_CDP_URL = shared_browser.ENV_CDP_URL
 
 
 @contextlib.contextmanager
@@ -35,9 +36,7 @@ def warm_browser():
         return
     profile = tempfile.mkdtemp(prefix="workshop-chromium-")
     port = net.free_port()
-    argv = [executable, *browser.LAUNCH_ARGS, f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1",
-            f"--user-data-dir={profile}", "about:blank"]
-    server = procs.ServerProcess(argv, port, ready_timeout=15)
+    server = procs.ServerProcess(shared_browser.argv(executable, port, profile), port, ready_timeout=15)
     try:
         server.start()
     except RuntimeError:

@@ -100,7 +100,8 @@ def grade(spec: WorkerSpec, emit) -> None:
     if not import_learner_files(lesson, exercise_dir, emit):
         return
     functions = checks_of(lesson)
-    ctx = Context(lesson=lesson, exercise_dir=exercise_dir, timeout_scale=spec.timeout_scale, emit=emit)
+    ctx = Context(lesson=lesson, exercise_dir=exercise_dir, timeout_scale=spec.timeout_scale, emit=emit,
+                  cdp_url=spec.browser)
     try:
         for name in spec.checks:
             emit(Started(name))

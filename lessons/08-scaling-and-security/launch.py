@@ -71,7 +71,8 @@ def nginx_front(backend_ports: list[int], prefix: Path, *, proxy_conf: Path, htt
                f"        ssl_certificate_key {key};")
     servers = "\n".join(f"        server {host}:{port} max_fails=1 fail_timeout=5s;" for port in backend_ports)
     config = nginx.render(TEMPLATE.read_text(), servers=servers, host=host, http_port=http_port, tls=tls,
-                          read_timeout=f"{read_timeout:g}s", lesson_dir=LESSON_DIR, proxy_conf=Path(proxy_conf).resolve())
+                          read_timeout=f"{round(read_timeout * 1000)}ms",  # nginx times: whole units only
+                          lesson_dir=LESSON_DIR, proxy_conf=Path(proxy_conf).resolve())
     return nginx.Nginx(config, prefix, http_port, name=name, host=host, timeout=timeout)
 
 

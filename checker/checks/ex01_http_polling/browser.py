@@ -27,6 +27,7 @@ COUNT_OPEN_POLLS = """() => {
   };
 }"""
 SHORT, LONG = "/api/messages", "/api/messages/wait"
+SLOW = 0.3  # seconds per answer in the slow-server scenario: twice the page's 0.15 s interval
 
 
 def _server_first(ctx: Context, url: str, store, long: bool) -> None:
@@ -112,11 +113,11 @@ def check_browser_short_poll(ctx: Context) -> None:
     if cursors and cursors[-1] != "5":
         raise CheckFailed(f"the last short polls asked for ?after={cursors[-1]!r}; after seeing message 5 the "
                           "client should send ?after=5 (the cursor from the last answer).")
-    ctx.step("slowing each answer down to 0.5 s (the page polls every 0.15 s): does it wait for each answer?")
+    ctx.step(f"slowing each answer down to {SLOW:g} s (the page polls every 0.15 s): does it wait for each answer?")
     # Counted in the page: Chromium queues identical GETs behind each other, so the server never sees them overlap.
     page.evaluate(COUNT_OPEN_POLLS)
     polls = stats.count(SHORT)
-    stats.slow_down = 0.5
+    stats.slow_down = SLOW
     try:
         ctx.wait_until(lambda: stats.count(SHORT) >= polls + 3, 4)
     finally:

@@ -33,8 +33,12 @@ from workshop.launch import Ports
 
 from . import support
 
-READ_TIMEOUT = 6.0  # seconds (at scale 1): the keep-alive check's proxy_read_timeout (Daphne's 2 s tick leaves 2 s of margin)
-QUIET = 2.5         # how many read timeouts the quiet socket must outlive
+# The keep-alive check's proxy_read_timeout R (seconds at scale 1). Daphne pings at its 2 s ticks, so a
+# correct interval ((R - 2) / 2 = 0.75 s) puts a frame across nginx every 2 s (1.5 s of margin), while an
+# interval that forgets the tick (R - 1 = 2.5 s) leaves gaps of 4 s > R: the socket is cut by its second
+# gap at the latest, within QUIET * R (first ping <= R + 1 s, then 4 s). Was 6 s: 15 s of waiting.
+READ_TIMEOUT = 3.5
+QUIET = 2.5  # how many read timeouts the quiet socket must outlive
 NO_UPGRADE = ("nginx passed the handshake on as a plain GET: the Upgrade header (hop-by-hop: a proxy drops it "
               "unless told to pass it) never reached Daphne, so Django answered the GET of /ws/chat/ with its "
               "404 page. Daphne's log shows \"GET /ws/chat/\" 404 where a WebSocket shows WSCONNECTING; the "
