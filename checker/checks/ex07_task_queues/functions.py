@@ -12,7 +12,7 @@ from checker.api import CheckFailed, Context
 from checker.expect import see
 from checker.probes import redis_monitor
 
-from .support import RECV, SCENARIO, expect_state, layer, learner_module
+from .support import RECV, SCENARIO, SETTLE, expect_state, layer, learner_module
 
 NOT_AWAITED = ("Python warned that a coroutine was never awaited: layer.group_send(...) called from sync code "
                "only creates a coroutine, and nothing is sent. "
@@ -73,11 +73,12 @@ def check_render_report(ctx: Context) -> None:
     if getattr(task, "acks_late", False) is not True:
         raise CheckFailed("render_report must be declared with @app.task(acks_late=True): the queue message is then "
                           "acknowledged after the task ran, so a worker that dies halfway does not lose the job.")
-    recv = ctx.timeout(RECV)
+    recv, settle = ctx.timeout(RECV), ctx.timeout(SETTLE)
     job_id = create_job(4)
     ctx.step("running render_report(job_id, 4) in this process")
     events, result, error = ctx.run_async(
-        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, expect=6, wait=recv), timeout=SCENARIO)
+        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, expect=5, wait=recv, then=settle),
+        timeout=SCENARIO)
     if error is not None:
         raise error
     seen = [(e.get("state") or {}).get("done") for e in events]
@@ -93,7 +94,8 @@ def check_render_report(ctx: Context) -> None:
     job_id = create_job(4)
     ctx.step("running render_report(job_id, 4, fail_at=1): page 2 raises RenderError")
     events, _, error = ctx.run_async(
-        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, 1, expect=4, wait=recv), timeout=SCENARIO)
+        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, 1, expect=3, wait=recv, then=settle),
+        timeout=SCENARIO)
     from jobs.work import RenderError
 
     if not isinstance(error, RenderError):
@@ -110,10 +112,12 @@ def check_render_report(ctx: Context) -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _listen_and_run(channel_layer, group: str, function, *args, expect: int, wait: float):
+def _listen_and_run(channel_layer, group: str, function, *args, expect: int, wait: float, then: float = 0.0):
     """Coroutine function: join ``group`` with a channel of ours, run ``function(*args)`` in a thread
-    (sync code, as in a worker), then collect up to ``expect`` events, each within ``wait`` seconds.
-    Returns (events, result, error)."""
+    (sync code, as in a worker), then collect up to ``expect`` events, each within ``wait`` seconds,
+    and any more that come within ``then`` seconds: what the function sent before it returned is
+    queued in Redis already, so a short ``then`` finds an extra event without waiting a whole
+    ``wait`` for one that should not come. Returns (events, result, error)."""
 
     async def run():
         channel = f"checker.{uuid.uuid4().hex}"
@@ -128,6 +132,8 @@ def _listen_and_run(channel_layer, group: str, function, *args, expect: int, wai
         try:
             while len(events) < wanted:
                 events.append(await asyncio.wait_for(channel_layer.receive(channel), wait))
+            while wanted and then > 0:
+                events.append(await asyncio.wait_for(channel_layer.receive(channel), then))
         except (asyncio.TimeoutError, TimeoutError):
             pass
         await channel_layer.group_discard(group, channel)
