@@ -18,7 +18,6 @@ save of a plain-function ring in 1 s. Nothing is asserted: this measures and pri
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -41,10 +40,9 @@ def cli_seconds(*args: str, to_exit: bool = False) -> float:
     waits for. (The process then still waits for its workers to close their servers.) ``to_exit``:
     until the process ends instead (all exercises: the last verdict comes just before).
     """
-    env = {k: v for k, v in os.environ.items() if k != warm.ENV_CDP_URL}
     started = time.perf_counter()
     verdict = None
-    with subprocess.Popen([sys.executable, "-m", "checker", *args], cwd=ROOT, env=env, text=True,
+    with subprocess.Popen([sys.executable, "-m", "checker", *args], cwd=ROOT, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         lines = 0
         for line in proc.stdout:

@@ -67,7 +67,7 @@ class Context:
 
     def __init__(self, *, lesson, exercise_dir: Path, timeout_scale: float, emit, cdp_url: str = ""):
         self.lesson = lesson
-        self.cdp_url = cdp_url  # a Chromium the runner started or watch keeps warm (checker.shared_browser)
+        self.cdp_url = cdp_url  # the run's Chromium, reached over DevTools (checker.shared_browser)
         self.exercise_dir = Path(exercise_dir)
         self.lesson_dir = lesson.lesson_dir
         self.scale = timeout_scale

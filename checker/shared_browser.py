@@ -10,8 +10,7 @@ started, and does not wait for it: that process imports the learner's code and s
 servers meanwhile, and waits for the DevTools port only when a check first asks for the browser
 (``Context.browser``; it launches its own if this one never answers). Each check still gets a
 fresh browser context (its own cookies and storage), closed when the check ends, so no check
-sees another's pages. ``python -m checker watch`` keeps one warm for all its saves
-(``checker.warm``, the ``WORKSHOP_CDP_URL`` variable); this module then starts nothing.
+sees another's pages. ``python -m checker watch`` holds it for all its saves (``checker.warm``).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import threading
 
 from workshop import browser, net, procs
 
-ENV_CDP_URL = "WORKSHOP_CDP_URL"  # a Chromium already listening for DevTools (set by `checker watch`)
 #: ``CHECKER_SHARED_BROWSER=0``: each grading process launches its own (to measure what this saves).
 ENABLED = os.environ.get("CHECKER_SHARED_BROWSER", "1") != "0"
 
@@ -71,8 +69,8 @@ class SharedBrowser:
         self._killed = False
 
     def url(self) -> str:
-        """The DevTools URL for grading processes: watch's warm browser, else ours, else ""."""
-        return os.environ.get(ENV_CDP_URL) or self._url
+        """The DevTools URL a grading process is told ("" when no grading holds a browser)."""
+        return self._url
 
     def hold_for(self, checks) -> bool:
         """If one of ``checks`` uses the browser, hold it (see ``hold``) and say so."""
@@ -85,7 +83,7 @@ class SharedBrowser:
         """Count one more user; reserve a loopback port for the DevTools URL if there is none."""
         with self._lock:
             self._holders += 1
-            if not (self._url or self._killed or os.environ.get(ENV_CDP_URL)):
+            if not (self._url or self._killed):
                 self._url = f"http://127.0.0.1:{net.free_port()}"
 
     def start(self) -> None:

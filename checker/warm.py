@@ -2,10 +2,9 @@
 
 Every save is still graded in fresh grading processes, so nothing the learner's code did in
 one run (module state, threads, monkey-patches) survives into the next. What is kept is what
-the learner's code never touches and that is slow to start: a headless Chromium for all the
-saves (``WORKSHOP_CDP_URL``; the runner tells each grading process, as it does of the one-run
-Chromium of ``checker.shared_browser`` outside watch); each check still gets a fresh browser
-context (its own cookies and storage), closed when the check ends.
+the learner's code never touches and that is slow to start: the run's headless Chromium
+(``checker.shared_browser``), held for every save instead of one grading; each check still gets
+a fresh browser context (its own cookies and storage), closed when the check ends.
 
 And a zygote (``checker.zygote``) that has imported the checker, the lesson's checks and the
 third-party modules once, and forks each grading process from that: never the learner's code.
@@ -17,37 +16,20 @@ largest fixed cost of a browser ring.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
 
-from checker import shared_browser, zygote
-from workshop import browser, net, procs
-
-ENV_CDP_URL = shared_browser.ENV_CDP_URL
+from checker import zygote
+from checker.shared_browser import SHARED
 
 
 @contextlib.contextmanager
 def warm_browser():
-    """A headless Chromium listening for DevTools on a loopback port; yields its URL (or None)."""
-    executable = browser.find_chromium()
-    if executable is None:
-        yield None
-        return
-    profile = tempfile.mkdtemp(prefix="workshop-chromium-")
-    port = net.free_port()
-    server = procs.ServerProcess(shared_browser.argv(executable, port, profile), port, ready_timeout=15)
+    """Hold the run's Chromium (``checker.shared_browser``) for the whole session, started now."""
+    SHARED.hold()
+    SHARED.start()
     try:
-        server.start()
-    except RuntimeError:
-        shutil.rmtree(profile, ignore_errors=True)
-        yield None
-        return
-    try:
-        yield f"http://127.0.0.1:{port}"
+        yield SHARED.url()
     finally:
-        server.stop()
-        shutil.rmtree(profile, ignore_errors=True)
+        SHARED.release()
 
 
 @contextlib.contextmanager
@@ -73,20 +55,8 @@ def warm_zygote(lesson, exercise_dir):
 
 @contextlib.contextmanager
 def warm_environment(lesson=None, exercise_dir=None):
-    """Start what is kept warm and expose it to the grading processes through the environment.
-
-    With a ``lesson`` (and its ``exercise_dir``), also a zygote that has imported what its
-    gradings import, started after the browser so that its forks inherit ``WORKSHOP_CDP_URL``.
-    """
-    with warm_browser() as cdp_url:
-        previous = os.environ.get(ENV_CDP_URL)
-        if cdp_url:
-            os.environ[ENV_CDP_URL] = cdp_url
-        try:
-            with warm_zygote(lesson, exercise_dir) as forker:
-                yield {"browser": cdp_url, "zygote": forker}
-        finally:
-            if previous is None:
-                os.environ.pop(ENV_CDP_URL, None)
-            else:
-                os.environ[ENV_CDP_URL] = previous
+    """Start what is kept warm: the browser and, with a ``lesson`` (and its ``exercise_dir``), a
+    zygote that has imported what its gradings import. The runner tells each grading the browser's
+    URL (``WorkerSpec.browser``), forked or not."""
+    with warm_browser() as cdp_url, warm_zygote(lesson, exercise_dir) as forker:
+        yield {"browser": cdp_url, "zygote": forker}
