@@ -94,12 +94,18 @@ function useSecretFile(file) {
   process.env.WORKSHOP_SECRET_KEY = key; // in this process only: the learner's signatureOf reads secretKey()
 }
 
-/** True when nothing listens on host:port (the same check as sidecar_server.py's, just before serving). */
+/**
+ * True when nothing accepts connections on host:port. It asks by connecting, never by listening:
+ * a probe that listened would itself accept connections for a moment, and a launcher waiting for
+ * the port would take that moment for "ready" while Redis and the real server are still to come.
+ * A port bound but not listening is caught later, by the server's EADDRINUSE.
+ */
 function portIsFree(host, port) {
   return new Promise((resolve) => {
-    const probe = require("node:net").createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen(port, host, () => probe.close(() => resolve(true)));
+    const probe = require("node:net").connect({ host, port });
+    probe.setTimeout(1000, () => { probe.destroy(); resolve(true); });
+    probe.once("connect", () => { probe.destroy(); resolve(false); });
+    probe.once("error", () => resolve(true));
   });
 }
 
