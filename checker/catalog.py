@@ -84,6 +84,7 @@ class Lesson:
     ports: tuple[str, ...]  # names of the ports its launcher needs, in order
     variants: tuple[Variant, ...] = ()  # the first is the default
     variant: str = ""  # the variant this copy of the record grades (``for_variant``); "" when none
+    warm_servers: tuple[str, ...] = ()  # ``python -m`` entry points its launcher starts, forked warm when grading
 
     @property
     def max_score(self) -> int:
@@ -178,7 +179,8 @@ def read_record(path: Path) -> Lesson:
                         files=tuple(raw["files"]), hints=_hints(raw),
                         timing=tuple(TimingPart(t["part"], int(t["minutes"])) for t in raw.get("timing", ())),
                         rings=rings or (Ring("main", "main"),), checks=tuple(checks),
-                        ports=tuple(raw.get("ports", ())), variants=variants)
+                        ports=tuple(raw.get("ports", ())), variants=variants,
+                        warm_servers=tuple(raw.get("warm_servers", ())))
     except KeyError as missing:
         raise CatalogError(f"{paths.relative(path)}: a required key is missing: {missing}") from None
     if lesson.slug != path.parent.name:

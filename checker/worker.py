@@ -19,7 +19,7 @@ from checker.api import Context
 from checker.checks import checks_of
 from checker.pipeline import (CheckFailed, CheckSkipped, Done, Finished, LoadFailed, Started, Status, Step,
                               WorkerSpec, encode)
-from workshop import learner, paths
+from workshop import learner, paths, server_forks
 
 
 def _ci() -> bool:
@@ -96,6 +96,8 @@ def grade(spec: WorkerSpec, emit) -> None:
         emit(LoadFailed(Status.ERROR, f"the folder {paths.relative(exercise_dir)} does not exist. "
                                       f"Is --target right? It should contain {lesson.slug}/."))
         return
+    if any(lesson.check(name).ring != lesson.rings[0].name for name in spec.checks):
+        server_forks.start(lesson.warm_servers)  # imports beside this process's own (workshop.server_forks)
     learner.activate(lesson.lesson_dir, exercise_dir)
     if not import_learner_files(lesson, exercise_dir, emit):
         return
@@ -128,7 +130,10 @@ def main(argv: list[str]) -> int:
         pipe.write(encode(event) + "\n")
         pipe.flush()
 
-    grade(spec, emit)
+    try:
+        grade(spec, emit)
+    finally:
+        server_forks.stop()  # after the servers it forked were stopped by the checks' own clean-up
     return 0
 
 

@@ -23,6 +23,14 @@ from pathlib import Path
 
 READY_LINE = "Listening on http://"
 
+# Safe to import before a fork (workshop.server_forks): no thread, socket, event loop or reactor at
+# import. ``daphne.server`` is not among them: importing it installs Twisted's asyncio reactor.
+WARM_IMPORTS = ("django", "django.core.handlers.asgi", "django.contrib.auth", "django.contrib.sessions",
+                "channels", "channels.auth", "channels.sessions", "channels.routing", "channels.layers",
+                "channels.generic.websocket", "channels_redis.core", "redis", "twisted.web.http",
+                "autobahn.twisted.websocket", "daphne.http_protocol", "daphne.ws_protocol", "daphne.access",
+                "daphne.endpoints")
+
 
 def argv(lesson_dir: Path, exercise_dir: Path, settings: str, factory: str, port: int, host: str = "127.0.0.1",
          *, access_log: bool = True, extra: list[str] | None = None) -> list[str]:

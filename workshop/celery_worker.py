@@ -23,6 +23,12 @@ from pathlib import Path
 READY_LINE = r"@\S+ ready\."
 
 
+# Safe to import before a fork (workshop.server_forks): no thread, socket, event loop at import
+# (the worker's own pool and connections are made in main()).
+WARM_IMPORTS = ("django", "celery", "celery.apps.worker", "celery.bin.worker", "celery.worker",
+                "celery.backends.redis", "kombu.transport.redis", "redis", "channels.layers", "channels_redis.core")
+
+
 def argv(lesson_dir: Path, exercise_dir: Path, settings: str, app: str, worker_options: list[str]) -> list[str]:
     """The command line of a worker for ``app`` (``module:attribute``) on this interpreter (``-P``)."""
     return [sys.executable, "-P", "-m", "workshop.celery_worker", "--lesson-dir", str(lesson_dir),

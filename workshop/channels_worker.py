@@ -27,6 +27,10 @@ from workshop import asgi_server
 
 READY_LINE = "Running worker for channels"
 
+# Safe to import before a fork (workshop.server_forks): no thread, socket, event loop at import.
+WARM_IMPORTS = ("django", "channels", "channels.routing", "channels.layers", "channels.worker",
+                "channels.consumer", "channels_redis.core", "redis")
+
 
 def argv(lesson_dir, exercise_dir, settings: str, factory: str, channels: list[str]) -> list[str]:
     """The command line of a worker for ``channels`` on this interpreter (``-P``)."""

@@ -157,8 +157,10 @@ class ServerProcess:
             os.close(fd)
             self.log_path = Path(name)
         self._log = open(self.log_path, "wb")
-        self.proc = spawn(self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                          env=self.env, cwd=self.cwd)
+        from workshop import server_forks  # forked warm when this process started a fork server for it
+
+        self.proc = server_forks.spawn(self.argv, log=self._log, env=self.env, cwd=self.cwd,
+                                       timeout=self.ready_timeout)
         ready = net.wait_for_port(self.port, self.host, self.ready_timeout, alive=lambda: self.proc.poll() is None)
         if not ready:
             code = self.proc.poll()

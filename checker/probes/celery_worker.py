@@ -13,13 +13,12 @@ Stopping it is ``Service.stop``: SIGTERM (Celery's warm shutdown), then SIGKILL,
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from workshop import celery_worker, procs
+from workshop import celery_worker, server_forks
 from workshop.launch import Service
 
 
@@ -40,8 +39,8 @@ class CeleryWorker(Service):
             os.close(fd)
             self.log_path = Path(log_name)
         self._log = open(self.log_path, "wb")
-        self.proc = procs.spawn(self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=self.env, cwd=self.cwd)
+        self.proc = server_forks.spawn(self.argv, log=self._log, env=self.env, cwd=self.cwd,
+                                       timeout=self.ready_timeout)
         end = time.monotonic() + self.ready_timeout
         while not self.ready_line.search(self.log_tail(200)):
             if self.proc.poll() is not None or time.monotonic() > end:

@@ -1,0 +1,160 @@
+"""Daphne (and the other Python servers of lessons 06-08) forked from a warm interpreter.
+
+``workshop.server_forks`` must be invisible except in time: a forked server serves the learner's
+code from its own environment and folder, reports its exit code, is stopped like a spawned one,
+and never outlives the process that asked for it. What is imported before the fork must make no
+thread, event loop or reactor, and nothing of the learner's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from checker import catalog
+from checker.probes import daphne
+from workshop import forkserver, procs, server_forks
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSON = ROOT / "lessons" / "06-django-channels"
+SOLUTION = ROOT / "solutions" / "06-django-channels"
+ENTRY_POINTS = ("workshop.asgi_server", "workshop.channels_worker", "workshop.celery_worker")
+
+
+@pytest.fixture
+def warm():
+    server_forks.start(["workshop.asgi_server"])
+    try:
+        yield
+    finally:
+        server_forks.stop()
+
+
+def _daphne(name: str, port: int, **kwargs):
+    return daphne.service(name, port, lesson_dir=LESSON, exercise_dir=SOLUTION, settings="chatsite.settings",
+                          factory="chatsite.asgi:application_for", timeout=60, **kwargs)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def test_what_is_imported_before_a_fork_starts_nothing_and_names_no_learner_code():
+    script = textwrap.dedent(f"""
+        import asyncio, json, sys, threading
+        from workshop import server_forks
+        server_forks.preload({list(ENTRY_POINTS)!r})
+        files = [getattr(m, "__file__", None) or "" for m in list(sys.modules.values())]
+        print(json.dumps({{
+            "reactor": "twisted.internet.reactor" in sys.modules or "daphne.server" in sys.modules,
+            "threads": threading.active_count(),
+            "loop": asyncio.get_event_loop_policy()._local._loop is not None,
+            "settings": "django.conf" in sys.modules and sys.modules["django.conf"].settings.configured,
+            "ours": [f for f in files if any(p in f for p in ("/lessons/", "/exercises/", "/solutions/"))],
+            "imported": [m for m in ("django", "channels", "celery", "autobahn") if m in sys.modules],
+        }}))
+    """)
+    done = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    state = json.loads(done.stdout)
+    assert state == {"reactor": False, "threads": 1, "loop": False, "settings": False, "ours": [],
+                     "imported": ["django", "channels", "celery", "autobahn"]}
+
+
+def test_each_lesson_names_entry_points_that_fork(tmp_path):
+    named = {lesson.id: lesson.warm_servers for lesson in catalog.load() if lesson.warm_servers}
+    assert set(named) == {"06", "07", "08"}
+    for modules in named.values():
+        for name in modules:
+            assert name in ENTRY_POINTS
+            module = __import__(name, fromlist=["main"])
+            assert callable(module.main) and module.WARM_IMPORTS
+
+
+def test_a_forked_daphne_serves_the_learners_code_and_stops_like_a_spawned_one(warm, tmp_path):
+    from workshop import net
+
+    port = net.free_port()
+    server = _daphne("forked", port, env={"WORKSHOP_CHAT_DB": str(tmp_path / "chat.sqlite3")})
+    daphne.start([server])
+    try:
+        assert isinstance(server.proc, forkserver.ForkedProcess), "not forked: the fork server was not used"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=10) as answer:
+            assert answer.status == 200
+        assert (tmp_path / "chat.sqlite3").exists(), "the forked server did not read its own environment"
+        pid = server.proc.pid
+    finally:
+        server.stop()
+    assert server.proc.returncode is not None
+    deadline = time.monotonic() + 5
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)
+
+
+def test_a_forked_daphne_on_a_busy_port_exits_1_and_the_log_says_why(warm):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        server = _daphne("busy", sock.getsockname()[1])
+        with pytest.raises(RuntimeError) as failed:
+            daphne.start([server])
+    assert isinstance(server.proc, forkserver.ForkedProcess)
+    assert "Listen failure" in str(failed.value) or "Address already in use" in str(failed.value)
+    assert server.proc.returncode == 1
+
+
+def test_without_a_fork_server_or_when_turned_off_a_server_is_spawned(monkeypatch, tmp_path):
+    from workshop import net
+
+    monkeypatch.setenv("WORKSHOP_WARM_SERVERS", "0")
+    server_forks.start(["workshop.asgi_server"])
+    assert server_forks._server is None
+    server = _daphne("cold", net.free_port(), env={"WORKSHOP_CHAT_DB": str(tmp_path / "chat.sqlite3")})
+    with server:
+        assert isinstance(server.proc, subprocess.Popen)
+
+
+def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_path):
+    """A grading process killed outright (SIGKILL, no clean-up) leaves neither the fork server nor Daphne."""
+    script = textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from checker.probes import daphne
+        from workshop import net, server_forks
+        server_forks.start(["workshop.asgi_server"])
+        server = daphne.service("orphan", net.free_port(), lesson_dir={str(LESSON)!r}, exercise_dir={str(SOLUTION)!r},
+                                settings="chatsite.settings", factory="chatsite.asgi:application_for", timeout=60,
+                                env={{"WORKSHOP_CHAT_DB": {str(tmp_path / "c.sqlite3")!r}}})
+        daphne.start([server])
+        print(json.dumps([server_forks._server.proc.pid, server.proc.pid]), flush=True)
+        input()
+    """)
+    asking = procs.spawn([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         cwd=ROOT)
+    try:
+        pids = json.loads(asking.stdout.readline())
+        assert all(not _gone(pid) for pid in pids)
+        os.kill(asking.pid, signal.SIGKILL)
+        asking.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in pids if not _gone(pid)] == []
+    finally:
+        procs.kill_tree(asking)

@@ -1,0 +1,233 @@
+"""A fork server: a process that has imported slow modules once and forks copies of itself on request.
+
+Starting Python and importing Django, Channels and Twisted costs about a second of CPU per
+process; ``fork()`` of a process that has already imported them costs a few milliseconds. Two
+users share this machinery:
+
+* ``checker.zygote`` forks grading processes (``checker watch``, and a grading split in groups);
+* ``workshop.server_forks`` forks the Python servers a lesson's launcher starts (Daphne, a
+  Channels worker, a Celery worker) inside one grading process.
+
+What may be imported before a fork is the caller's decision, and a narrow one: modules that start
+no thread, open no socket and create no event loop when imported. A loop or a reactor made before
+``fork()`` would be shared by every child (one epoll set for all of them).
+
+Protocol, on a Unix stream socket pair, each message a 4-byte length and JSON (macOS has no
+``SOCK_SEQPACKET`` for Unix sockets, and its datagrams are limited to 2 KB; a stream also says
+"the other side is gone" by its end of file)::
+
+    client -> server   {"id": n, ...request}  + file descriptors
+    server -> client   {"ready": true}         once everything is imported
+    server -> client   {"id": n, "pid": p}     the child was forked
+    server -> client   {"exit": p, "code": c}  it ended (the server reaps it)
+
+Every child starts a session of its own (so ``procs.kill_tree`` stops it and what it started). When
+the client goes away, the server kills every process it forked, then ends: no orphan outlives the
+process that asked for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+
+from workshop import procs
+
+
+_HEADER = struct.Struct(">I")
+MAX_FDS = 4
+
+
+def send(sock: socket.socket, message: dict, fds=()) -> None:
+    """One message, with ``fds`` attached to its first byte."""
+    data = json.dumps(message).encode()
+    frame = _HEADER.pack(len(data)) + data
+    sent = socket.send_fds(sock, [frame], list(fds)) if fds else sock.send(frame)
+    if sent < len(frame):
+        sock.sendall(frame[sent:])
+
+
+def receive(sock: socket.socket) -> tuple[dict | None, list[int]]:
+    """The next message and the descriptors that came with it; ``(None, [])`` at end of file."""
+    header, fds, _, _ = socket.recv_fds(sock, _HEADER.size, MAX_FDS)
+    header = _exactly(sock, header, _HEADER.size)
+    if header is None:
+        for fd in fds:
+            os.close(fd)
+        return None, []
+    body = _exactly(sock, b"", _HEADER.unpack(header)[0])
+    return (json.loads(body) if body is not None else None), fds
+
+
+def _exactly(sock: socket.socket, data: bytes, size: int) -> bytes | None:
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+class ForkedProcess:
+    """Enough of ``subprocess.Popen`` (pid, poll, wait, returncode) for a process forked by a fork server."""
+
+    def __init__(self, pid: int, server: "ForkServer"):
+        self.pid = pid
+        self._server = server
+
+    @property
+    def returncode(self) -> int | None:
+        return self.poll()
+
+    def poll(self) -> int | None:
+        code = self._server.exit_codes.get(self.pid)
+        if code is None and not self._server.alive():
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return -signal.SIGKILL
+        return code
+
+    def wait(self, timeout: float | None = None) -> int:
+        with self._server.changed:
+            if not self._server.changed.wait_for(lambda: self.poll() is not None, timeout):
+                raise subprocess.TimeoutExpired(f"forked process {self.pid}", timeout)
+        return self.poll()
+
+
+class ForkServer:
+    """The client's side: start a fork server (``argv`` + the socket's fd number), ask it for children, stop it."""
+
+    def __init__(self, argv: list[str], *, env: dict | None = None, cwd: str | None = None):
+        """Start the server; it imports in the background (``wait_ready``, or ``fork`` waits for it)."""
+        self.exit_codes: dict[int, int] = {}
+        self.changed = threading.Condition()
+        self.ready = False
+        self._replies: dict[int, int] = {}
+        self._next_id = 0
+        self._send_lock = threading.Lock()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = ours
+        self.proc = procs.spawn([*argv, str(theirs.fileno())], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
+        theirs.close()
+        threading.Thread(target=self._read, daemon=True, name="forkserver-reader").start()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once the server has imported everything and forks on request."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.ready or not self.alive(), timeout)
+            return self.ready and self.alive()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message, _ = receive(self.sock)
+            except OSError:
+                message = None
+            with self.changed:
+                if message is None:
+                    self.changed.notify_all()
+                    return
+                if "ready" in message:
+                    self.ready = True
+                elif "exit" in message:
+                    self.exit_codes[message["exit"]] = message["code"]
+                else:
+                    self._replies[message["id"]] = message["pid"]
+                self.changed.notify_all()
+
+    def fork(self, request: dict, fds, timeout: float = 60.0) -> ForkedProcess:
+        """A child for ``request`` (a JSON-able dict), handed the file descriptors ``fds``."""
+        if not self.wait_ready(timeout):
+            raise RuntimeError("the fork server is not running")
+        with self._send_lock:
+            self._next_id += 1
+            ident = self._next_id
+            send(self.sock, {**request, "id": ident}, fds)
+        with self.changed:
+            if not self.changed.wait_for(lambda: ident in self._replies or not self.alive(), timeout) \
+                    or ident not in self._replies:
+                raise RuntimeError("the fork server did not fork")
+            return ForkedProcess(self._replies.pop(ident), self)
+
+    def close(self) -> None:
+        """Stop the server and every child it forked that still runs."""
+        procs.stop_tree(self.proc, grace=1.0)
+        self.sock.close()
+
+
+# -- the server process -----------------------------------------------------------------------------
+def serve(sock: socket.socket, preload, child) -> None:
+    """Import with ``preload()``, then fork ``child(request, fds) -> exit code`` for every request.
+
+    ``child`` runs in the forked process, already a session of its own with default signal
+    handling; its return value (or ``SystemExit``) is the process's exit code.
+    """
+    preload()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_write)
+    send(sock, {"ready": True})
+    while True:
+        ready, _, _ = select.select([sock, wake_read], [], [])
+        if wake_read in ready:
+            os.read(wake_read, 512)
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                send(sock, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+        if sock in ready:
+            request, fds = receive(sock)
+            if request is None:  # the client went away: no orphan may outlive it (PID 1 may not reap it)
+                for pid in procs.descendants(os.getpid()):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                return
+            sys.stdout.flush()
+            pid = os.fork()
+            if pid == 0:
+                _become_child(request, fds, child, sock, (wake_read, wake_write))
+            for fd in fds:
+                os.close(fd)
+            send(sock, {"id": request["id"], "pid": pid})
+
+
+def _become_child(request: dict, fds: list[int], child, sock: socket.socket, wakeup: tuple[int, int]) -> None:
+    """In the forked process: a session of its own, the server's signal set-up undone, then ``child``."""
+    code = 1
+    try:
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        sock.close()
+        for fd in wakeup:
+            os.close(fd)
+        code = child(request, fds)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except BaseException:  # noqa: BLE001 - say why, then end this process only
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code if isinstance(code, int) else 1)

@@ -1,0 +1,122 @@
+"""The Python servers of a lesson (Daphne, Channels' worker, a Celery worker), forked warm.
+
+A launcher starts Daphne as ``python -P -m workshop.asgi_server ...``. Started cold, each such
+process spends about 1 CPU second importing Django, Channels and Twisted before it serves (0.9 of
+1.0 s measured on the workshop's 2-core machine, `bench/results/checker_profile.md`). A grading
+process of lessons 06-08 starts two to four of them. So a grading process that will start some
+calls ``start(modules)`` first thing: a fork server (``workshop.forkserver``) imports those
+modules' ``WARM_IMPORTS`` beside the grading's own imports, and every later ``spawn`` of one of
+those modules is a ``fork()`` of that warm interpreter: about 0.2 CPU s instead of 1.
+
+Nothing of the learner's, and nothing of the lesson's own code, is imported before the fork: each
+server still imports the learner's files afresh, reads its settings from its environment and
+builds its application, exactly as a cold process does. ``WARM_IMPORTS`` (declared in each entry
+module, beside the code that knows what it imports) lists only modules that start no thread,
+open no socket and create no event loop or Twisted reactor when imported; the reactor, which
+Daphne installs when ``daphne.server`` is imported, is made in each child, never shared.
+
+``spawn`` falls back to a cold ``procs.spawn`` when no fork server was started in this process,
+when it died, or for any other command line: callers cannot tell the difference, except in time.
+``WORKSHOP_WARM_SERVERS=0`` turns it off (to compare, or to rule it out).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import subprocess
+import sys
+
+from workshop import forkserver, paths, procs
+
+_server: forkserver.ForkServer | None = None
+_modules: frozenset[str] = frozenset()
+
+
+def enabled() -> bool:
+    return os.environ.get("WORKSHOP_WARM_SERVERS", "1") != "0"
+
+
+def start(modules) -> None:
+    """Start this process's fork server for ``modules`` (``python -m`` entry points), unless running."""
+    global _server, _modules
+    modules = [m for m in modules if m]
+    if not modules or not enabled() or (_server is not None and _server.alive()):
+        return
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
+    _server = forkserver.ForkServer([sys.executable, "-P", "-m", "workshop.server_forks", ",".join(modules)],
+                                    env=env, cwd=str(paths.REPO_ROOT))
+    _modules = frozenset(modules)
+
+
+def stop() -> None:
+    """Stop the fork server and whatever it forked that still runs."""
+    global _server
+    if _server is not None:
+        _server.close()
+        _server = None
+
+
+def entry_module(argv) -> str | None:
+    """``M`` when ``argv`` is ``[this interpreter, "-P", "-m", M, ...]``, else None."""
+    argv = [str(a) for a in argv]
+    if len(argv) >= 4 and argv[0] == sys.executable and argv[1:3] == ["-P", "-m"]:
+        return argv[3]
+    return None
+
+
+def spawn(argv, *, log, env=None, cwd=None, timeout: float = 30.0):
+    """A server process writing to ``log`` (a file): forked warm when possible, else ``procs.spawn``.
+
+    Returns a ``subprocess.Popen`` or a ``forkserver.ForkedProcess`` (pid, poll, wait, returncode).
+    """
+    module = entry_module(argv)
+    if _server is not None and module in _modules and _server.alive():
+        request = {"module": module, "args": [str(a) for a in argv[4:]], "env": dict(os.environ if env is None else env),
+                   "cwd": None if cwd is None else str(cwd)}
+        try:
+            return _server.fork(request, [log.fileno()], timeout=timeout)
+        except (RuntimeError, OSError):
+            pass  # it died or never got ready: start cold, as if it had never been there
+    return procs.spawn(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+
+
+# -- the fork server process ------------------------------------------------------------------------
+def preload(modules) -> None:
+    """Import each entry module and what it declares safe to import before a fork (``WARM_IMPORTS``)."""
+    for name in modules:
+        module = importlib.import_module(name)
+        for warm in getattr(module, "WARM_IMPORTS", ()):
+            try:
+                importlib.import_module(warm)
+            except Exception:  # noqa: BLE001 - not installed here: the child imports it, or says why
+                pass
+
+
+def _child(request: dict, fds: list[int]) -> int:
+    """In the forked server: its log, environment, folder and command line, then the module's ``main()``
+    (every entry module has one, reading ``sys.argv`` as ``python -m`` would give it)."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(fds[0], 1)
+    os.dup2(fds[0], 2)
+    for fd in (devnull, fds[0]):
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    if request["cwd"]:
+        os.chdir(request["cwd"])
+    module = importlib.import_module(request["module"])  # imported already: its main() is what -m would run
+    sys.argv = [module.__file__, *request["args"]]
+    return module.main()
+
+
+def main() -> None:
+    modules = sys.argv[1].split(",")
+    forkserver.serve(socket.socket(fileno=int(sys.argv[2])), lambda: preload(modules), _child)
+
+
+if __name__ == "__main__":
+    main()
