@@ -97,7 +97,9 @@ def preload(lesson, exercise_dir: Path) -> None:
     from checker.checks import checks_of
 
     checks_of(lesson)  # their modules import only checker, workshop and the standard library at the top
-    for name in third_party_imports(lesson, exercise_dir):
+    # and what a check package imports inside its checks, when it declares it safe before a fork
+    declared = getattr(importlib.import_module(lesson.checks_module), "WARM_IMPORTS", ())
+    for name in [*third_party_imports(lesson, exercise_dir), *declared]:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - e.g. needs Django settings: the grading imports it then

@@ -76,6 +76,22 @@ def test_what_is_imported_before_a_fork_starts_nothing_and_names_no_learner_code
                      "imported": ["django", "channels", "celery", "autobahn"]}
 
 
+def test_what_check_packages_import_before_the_zygote_forks_starts_nothing():
+    """A check package's ``WARM_IMPORTS`` (03: Hypothesis) are imported by checker/zygote.py before it forks."""
+    declared = {lesson.id: __import__(lesson.checks_module, fromlist=["x"]).__dict__.get("WARM_IMPORTS", ())
+                for lesson in catalog.load()}
+    assert declared["03"], "03's Hypothesis is the longest import of its first ring"
+    script = textwrap.dedent(f"""
+        import asyncio, importlib, json, threading
+        for name in {[n for names in declared.values() for n in names]!r}:
+            importlib.import_module(name)
+        print(json.dumps([threading.active_count(), asyncio.get_event_loop_policy()._local._loop is not None]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [1, False]
+
+
 def test_each_lesson_names_entry_points_that_fork(tmp_path):
     named = {lesson.id: lesson.warm_servers for lesson in catalog.load() if lesson.warm_servers}
     assert set(named) == {"06", "07", "08"}

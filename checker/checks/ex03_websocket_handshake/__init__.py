@@ -23,6 +23,10 @@ from .opening import check_accept_key, check_handshake_accepts, check_handshake_
 from .state_machine import check_close_handshake, check_fragmentation, check_ping_pong
 from .violations import check_fragment_flood, check_invalid_utf8, check_message_too_big, check_protocol_errors
 
+# Imported by checker/zygote.py before it forks a grading: Hypothesis (0.3 s to import) starts no
+# thread and opens nothing at import; its database folder is set in the check, after the fork.
+WARM_IMPORTS = ("hypothesis", "hypothesis.strategies", "hypothesis.configuration")
+
 CHECKS = register(
     check_accept_key, check_handshake_accepts, check_handshake_rejects, check_encode_frame,
     check_decode_frame, check_masking, check_fragmentation, check_ping_pong, check_close_handshake,
