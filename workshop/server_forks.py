@@ -35,7 +35,8 @@ _modules: frozenset[str] = frozenset()
 
 
 def enabled() -> bool:
-    return os.environ.get("WORKSHOP_WARM_SERVERS", "1") != "0"
+    """On unless ``WORKSHOP_WARM_SERVERS=0``; only where there is ``fork()`` (not on Windows itself)."""
+    return hasattr(os, "fork") and os.environ.get("WORKSHOP_WARM_SERVERS", "1") != "0"
 
 
 def start(modules) -> None:
