@@ -108,12 +108,7 @@ def preload(lesson, exercise_dir: Path) -> None:
 
 def _child(request: dict, fds: list[int]) -> int:
     """In the forked grading process (a session of its own already): grade like a spawned worker."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(fds[1], 1)
-    os.dup2(fds[1], 2)
-    for fd in (devnull, fds[1]):
-        os.close(fd)
+    forkserver.output_to(fds[1])
     from checker import pipeline, worker
 
     spec = pipeline.WorkerSpec.decode(request["spec"])

@@ -168,6 +168,16 @@ class ForkServer:
         self.sock.close()
 
 
+def output_to(fd: int) -> None:
+    """In a child: stdin from /dev/null, stdout and stderr to ``fd`` (then closed), as a spawned process has."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    for each in (devnull, fd):
+        os.close(each)
+
+
 # -- the server process -----------------------------------------------------------------------------
 def serve(sock: socket.socket, preload, child) -> None:
     """Import with ``preload()``, then fork ``child(request, fds) -> exit code`` for every request.

@@ -99,12 +99,7 @@ def preload(modules) -> None:
 def _child(request: dict, fds: list[int]) -> int:
     """In the forked server: its log, environment, folder and command line, then the module's ``main()``
     (every entry module has one, reading ``sys.argv`` as ``python -m`` would give it)."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(fds[0], 1)
-    os.dup2(fds[0], 2)
-    for fd in (devnull, fds[0]):
-        os.close(fd)
+    forkserver.output_to(fds[0])
     os.environ.clear()
     os.environ.update(request["env"])
     if request["cwd"]:
