@@ -19,7 +19,6 @@ of its own, like a spawned worker, so the runner stops it and everything it star
 from __future__ import annotations
 
 import ast
-import atexit
 import importlib
 import importlib.util
 import os
@@ -113,9 +112,7 @@ def _child(request: dict, fds: list[int]) -> int:
 
     spec = pipeline.WorkerSpec.decode(request["spec"])
     spec = pipeline.WorkerSpec(**{**spec.__dict__, "fd": fds[0]})
-    code = worker.main([spec.encode()])
-    atexit._run_exitfuncs()
-    return code
+    return worker.main([spec.encode()])
 
 
 def serve(lesson_id: str, exercise_dir: Path, sock: socket.socket) -> None:

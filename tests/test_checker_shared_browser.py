@@ -91,7 +91,7 @@ def test_a_grading_told_of_a_browser_that_never_answers_launches_its_own():
     ctx.begin_check(lesson.check("browser_echo"))
     try:
         page = ctx.new_page()
-        page.set_content("<p id=x>launched</p>")
+        page.set_content("<p id=x>launched</p>", timeout=10_000)  # the scale of 0.2 is for the DevTools wait only
         assert page.inner_text("#x", timeout=10_000) == "launched"
     finally:
         ctx.end_check()

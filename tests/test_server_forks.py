@@ -8,8 +8,10 @@ thread, event loop or reactor, and nothing of the learner's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -46,11 +48,7 @@ def _daphne(name: str, port: int, **kwargs):
 
 
 def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    return forkserver.exited(pid)
 
 
 def test_what_is_imported_before_a_fork_starts_nothing_and_names_no_learner_code():
@@ -65,15 +63,14 @@ def test_what_is_imported_before_a_fork_starts_nothing_and_names_no_learner_code
             "loop": asyncio.get_event_loop_policy()._local._loop is not None,
             "settings": "django.conf" in sys.modules and sys.modules["django.conf"].settings.configured,
             "ours": [f for f in files if any(p in f for p in ("/lessons/", "/exercises/", "/solutions/"))],
-            "imported": [m for m in ("django", "channels", "celery", "autobahn") if m in sys.modules],
+            "missing": [n for m in {list(ENTRY_POINTS)!r} for n in sys.modules[m].WARM_IMPORTS if n not in sys.modules],
         }}))
     """)
     done = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=120,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     state = json.loads(done.stdout)
-    assert state == {"reactor": False, "threads": 1, "loop": False, "settings": False, "ours": [],
-                     "imported": ["django", "channels", "celery", "autobahn"]}
+    assert state == {"reactor": False, "threads": 1, "loop": False, "settings": False, "ours": [], "missing": []}
 
 
 def test_what_check_packages_import_before_the_zygote_forks_starts_nothing():
@@ -92,7 +89,7 @@ def test_what_check_packages_import_before_the_zygote_forks_starts_nothing():
     assert json.loads(done.stdout) == [1, False]
 
 
-def test_each_lesson_names_entry_points_that_fork(tmp_path):
+def test_each_lesson_names_entry_points_that_fork():
     named = {lesson.id: lesson.warm_servers for lesson in catalog.load() if lesson.warm_servers}
     assert set(named) == {"06", "07", "08"}
     for modules in named.values():
@@ -123,6 +120,32 @@ def test_a_forked_daphne_serves_the_learners_code_and_stops_like_a_spawned_one(w
     assert _gone(pid)
 
 
+def test_a_grading_process_that_set_django_up_still_forks(tmp_path):
+    """A grading process imports the learner's files first, and Django changes its environment (TZ,
+    DJANGO_SETTINGS_MODULE): the servers it starts afterwards must still be forked, at the right TZ."""
+    script = textwrap.dedent(f"""
+        import json, os, sys, time
+        sys.path[:0] = [{str(ROOT)!r}, {str(LESSON)!r}, {str(SOLUTION)!r}]
+        from workshop import server_forks
+        server_forks.start(["workshop.asgi_server"])
+        os.environ["DJANGO_SETTINGS_MODULE"] = "chatsite.settings"
+        import django
+        django.setup()
+        from checker.probes import daphne
+        from workshop import net
+        server = daphne.service("after-django", net.free_port(), lesson_dir={str(LESSON)!r},
+                                exercise_dir={str(SOLUTION)!r}, settings="chatsite.settings",
+                                factory="chatsite.asgi:application_for", timeout=60,
+                                env={{"WORKSHOP_CHAT_DB": {str(tmp_path / "c.sqlite3")!r}}})
+        with server:
+            print(json.dumps([type(server.proc).__name__, os.environ["TZ"]]))
+        server_forks.stop()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == ["ForkedProcess", "UTC"]
+
+
 def test_a_forked_daphne_on_a_busy_port_exits_1_and_the_log_says_why(warm):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -146,6 +169,18 @@ def test_without_a_fork_server_or_when_turned_off_a_server_is_spawned(monkeypatc
         assert isinstance(server.proc, subprocess.Popen)
 
 
+@pytest.mark.timeout(60)  # a fork server that is gone must not make a caller wait out its 120 s
+def test_when_the_fork_server_is_gone_a_server_is_spawned_at_once(warm, tmp_path):
+    from workshop import net
+
+    assert server_forks._server.wait_ready(60)
+    server_forks._server.proc.kill()
+    server = _daphne("after", net.free_port(), env={"WORKSHOP_CHAT_DB": str(tmp_path / "chat.sqlite3")})
+    server.ready_timeout = 120
+    with server:
+        assert isinstance(server.proc, subprocess.Popen)
+
+
 def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_path):
     """A grading process killed outright (SIGKILL, no clean-up) leaves neither the fork server nor Daphne."""
     script = textwrap.dedent(f"""
@@ -163,7 +198,10 @@ def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_pat
     """)
     asking = procs.spawn([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                          cwd=ROOT)
+    pids: list[int] = []
     try:
+        ready, _, _ = select.select([asking.stdout], [], [], 60)
+        assert ready, "the asking process never said its pids"
         pids = json.loads(asking.stdout.readline())
         assert all(not _gone(pid) for pid in pids)
         os.kill(asking.pid, signal.SIGKILL)
@@ -174,3 +212,6 @@ def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_pat
         assert [pid for pid in pids if not _gone(pid)] == []
     finally:
         procs.kill_tree(asking)
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

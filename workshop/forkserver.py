@@ -22,8 +22,9 @@ Protocol, on a Unix stream socket pair, each message a 4-byte length and JSON (m
     server -> client   {"exit": p, "code": c}  it ended (the server reaps it)
 
 Every child starts a session of its own (so ``procs.kill_tree`` stops it and what it started). When
-the client goes away, the server kills every process it forked, then ends: no orphan outlives the
-process that asked for it.
+the client goes away, or the server's loop fails in any way, the server kills every process it
+forked, then ends. Only a SIGKILL of the server alone would leave its children behind, and the
+checker never sends one alone: ``procs.kill_tree`` lists a whole tree before it signals any of it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ import struct
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 from workshop import procs
 
@@ -76,11 +79,28 @@ def _exactly(sock: socket.socket, data: bytes, size: int) -> bytes | None:
     return data
 
 
-class ForkedProcess:
-    """Enough of ``subprocess.Popen`` (pid, poll, wait, returncode) for a process forked by a fork server."""
+def exited(pid: int) -> bool:
+    """True when ``pid`` is gone, or a zombie that nobody here can reap (Linux: its /proc state)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
-    def __init__(self, pid: int, server: "ForkServer"):
+
+class ForkedProcess:
+    """Enough of ``subprocess.Popen`` for a process forked by a fork server: pid, args, poll, wait,
+    returncode, send_signal, terminate, kill. Its exit code comes from the server, which reaps it;
+    if the server is gone, only "it has ended" can be known (``-SIGKILL`` stands for that)."""
+
+    def __init__(self, pid: int, server: "ForkServer", args=()):
         self.pid = pid
+        self.args = list(args)
         self._server = server
 
     @property
@@ -89,29 +109,48 @@ class ForkedProcess:
 
     def poll(self) -> int | None:
         code = self._server.exit_codes.get(self.pid)
-        if code is None and not self._server.alive():
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                return -signal.SIGKILL
+        if code is None and not self._server.alive() and exited(self.pid):
+            return -signal.SIGKILL
         return code
 
     def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._server.changed:
-            if not self._server.changed.wait_for(lambda: self.poll() is not None, timeout):
-                raise subprocess.TimeoutExpired(f"forked process {self.pid}", timeout)
-        return self.poll()
+            while (code := self.poll()) is None:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise subprocess.TimeoutExpired(f"forked process {self.pid}", timeout)
+                # the server's exit notices wake this; once the server is gone, look every 50 ms
+                step = left if self._server.alive() else min(0.05, left if left is not None else 0.05)
+                self._server.changed.wait(step)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
 
 
 class ForkServer:
-    """The client's side: start a fork server (``argv`` + the socket's fd number), ask it for children, stop it."""
+    """The client's side: start a fork server (``argv`` + the socket's fd number), ask it for children, stop it.
+
+    Thread-safe: any thread may ``fork``; one reader thread takes the server's messages.
+    """
 
     def __init__(self, argv: list[str], *, env: dict | None = None, cwd: str | None = None):
         """Start the server; it imports in the background (``wait_ready``, or ``fork`` waits for it)."""
         self.exit_codes: dict[int, int] = {}
         self.changed = threading.Condition()
         self.ready = False
+        self._gone = False  # the server's end of the socket closed: it ended, or is ending
         self._replies: dict[int, int] = {}
+        self._abandoned: set[int] = set()
         self._next_id = 0
         self._send_lock = threading.Lock()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -122,34 +161,44 @@ class ForkServer:
         threading.Thread(target=self._read, daemon=True, name="forkserver-reader").start()
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self._gone and self.proc.poll() is None
 
     def wait_ready(self, timeout: float) -> bool:
         """True once the server has imported everything and forks on request."""
         with self.changed:
-            self.changed.wait_for(lambda: self.ready or not self.alive(), timeout)
+            self.changed.wait_for(lambda: self.ready or self._gone, timeout)
             return self.ready and self.alive()
 
     def _read(self) -> None:
-        while True:
-            try:
-                message, _ = receive(self.sock)
-            except OSError:
-                message = None
-            with self.changed:
-                if message is None:
+        try:
+            while (message := receive(self.sock)[0]) is not None:
+                with self.changed:
+                    if "ready" in message:
+                        self.ready = True
+                    elif "exit" in message:
+                        self.exit_codes[message["exit"]] = message["code"]
+                    elif message["id"] in self._abandoned:  # forked after its caller gave up: nobody tracks it
+                        for kill in (os.killpg, os.kill):
+                            with contextlib.suppress(OSError, KeyError):
+                                kill(message["pid"], signal.SIGKILL)
+                    else:
+                        self.exit_codes.pop(message.get("pid"), None)  # a pid used again
+                        self._replies[message["id"]] = message
                     self.changed.notify_all()
-                    return
-                if "ready" in message:
-                    self.ready = True
-                elif "exit" in message:
-                    self.exit_codes[message["exit"]] = message["code"]
-                else:
-                    self._replies[message["id"]] = message["pid"]
+        except (OSError, ValueError, KeyError):
+            pass
+        finally:
+            with self.changed:
+                self._gone = True
                 self.changed.notify_all()
 
-    def fork(self, request: dict, fds, timeout: float = 60.0) -> ForkedProcess:
-        """A child for ``request`` (a JSON-able dict), handed the file descriptors ``fds``."""
+    def fork(self, request: dict, fds, timeout: float = 60.0, args=()) -> ForkedProcess:
+        """A child for ``request`` (a JSON-able dict), handed the file descriptors ``fds``.
+
+        ``timeout`` bounds the whole call (the server's imports included); ``RuntimeError`` if the
+        server is gone, could not fork, or did not answer in time.
+        """
+        deadline = time.monotonic() + timeout
         if not self.wait_ready(timeout):
             raise RuntimeError("the fork server is not running")
         with self._send_lock:
@@ -157,14 +206,25 @@ class ForkServer:
             ident = self._next_id
             send(self.sock, {**request, "id": ident}, fds)
         with self.changed:
-            if not self.changed.wait_for(lambda: ident in self._replies or not self.alive(), timeout) \
-                    or ident not in self._replies:
-                raise RuntimeError("the fork server did not fork")
-            return ForkedProcess(self._replies.pop(ident), self)
+            self.changed.wait_for(lambda: ident in self._replies or self._gone, max(0.0, deadline - time.monotonic()))
+            reply = self._replies.pop(ident, None)
+            if reply is None:
+                self._abandoned.add(ident)
+                raise RuntimeError("the fork server did not answer")
+        if "error" in reply:
+            raise RuntimeError(f"the fork server could not fork: {reply['error']}")
+        return ForkedProcess(reply["pid"], self, args)
 
-    def close(self) -> None:
-        """Stop the server and every child it forked that still runs."""
-        procs.stop_tree(self.proc, grace=1.0)
+    def close(self, grace: float = 1.0) -> None:
+        """Stop every child the server forked (SIGTERM, then SIGKILL after ``grace`` s), then the server."""
+        children = procs.descendants(self.proc.pid) if self.proc.poll() is None else set()
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while any(not exited(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        procs.kill_tree(self.proc, children)
         self.sock.close()
 
 
@@ -182,10 +242,21 @@ def output_to(fd: int) -> None:
 def serve(sock: socket.socket, preload, child) -> None:
     """Import with ``preload()``, then fork ``child(request, fds) -> exit code`` for every request.
 
-    ``child`` runs in the forked process, already a session of its own with default signal
-    handling; its return value (or ``SystemExit``) is the process's exit code.
+    ``child`` runs in the forked process, already a session of its own, with the server's SIGCHLD
+    handler and wake-up descriptor undone; its return value (or ``SystemExit``) is the process's
+    exit code. However this loop ends (the client gone, a failed send, any error), every process
+    it forked is killed first.
     """
-    preload()
+    try:
+        preload()
+        _serve(sock, child)
+    finally:
+        for pid in procs.descendants(os.getpid()):  # PID 1 may not reap an orphan: none may outlive us
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _serve(sock: socket.socket, child) -> None:
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -205,18 +276,20 @@ def serve(sock: socket.socket, preload, child) -> None:
                 send(sock, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
         if sock in ready:
             request, fds = receive(sock)
-            if request is None:  # the client went away: no orphan may outlive it (PID 1 may not reap it)
-                for pid in procs.descendants(os.getpid()):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
+            if request is None:  # the client went away
                 return
             sys.stdout.flush()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as problem:  # EAGAIN, ENOMEM: the client starts its process another way
+                send(sock, {"id": request["id"], "error": str(problem)})
+                pid = None
             if pid == 0:
                 _become_child(request, fds, child, sock, (wake_read, wake_write))
             for fd in fds:
                 os.close(fd)
-            send(sock, {"id": request["id"], "pid": pid})
+            if pid is not None:
+                send(sock, {"id": request["id"], "pid": pid})
 
 
 def _become_child(request: dict, fds: list[int], child, sock: socket.socket, wakeup: tuple[int, int]) -> None:
@@ -230,13 +303,20 @@ def _become_child(request: dict, fds: list[int], child, sock: socket.socket, wak
         for fd in wakeup:
             os.close(fd)
         code = child(request, fds)
+        code = 0 if code is None else code
     except SystemExit as stop:
+        if stop.code is not None and not isinstance(stop.code, int):
+            print(stop.code, file=sys.stderr)  # as the interpreter would have, for the log the learner reads
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     except BaseException:  # noqa: BLE001 - say why, then end this process only
         import traceback
 
         traceback.print_exc()
     finally:
+        import atexit
+
+        with contextlib.suppress(BaseException):
+            atexit._run_exitfuncs()  # as an interpreter that ends normally would (logging, Celery's hooks)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()

@@ -16,8 +16,13 @@ open no socket and create no event loop or Twisted reactor when imported; the re
 Daphne installs when ``daphne.server`` is imported, is made in each child, never shared.
 
 ``spawn`` falls back to a cold ``procs.spawn`` when no fork server was started in this process,
-when it died, or for any other command line: callers cannot tell the difference, except in time.
-``WORKSHOP_WARM_SERVERS=0`` turns it off (to compare, or to rule it out).
+when it died or is still importing after the caller's time limit, for an environment that would
+start Python differently (``STARTUP_VARIABLES``), or for any other command line. What a launcher
+sees is the same: the log, the exit code, the signals. What differs: ``ps`` shows the process as
+``workshop.server_forks`` and its parent is the fork server (each is a session of its own either
+way, so ``procs.stop_tree`` stops it and what it started). ``WORKSHOP_WARM_SERVERS=0`` turns it
+off (to compare, or to rule it out). On macOS, where forking without ``exec`` is less travelled,
+that is the switch to try first if a server behaves differently under the checker.
 """
 
 from __future__ import annotations
@@ -27,11 +32,20 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 from workshop import forkserver, paths, procs
 
 _server: forkserver.ForkServer | None = None
 _modules: frozenset[str] = frozenset()
+_started_with: dict[str, str] = {}  # the fork server's environment: what its interpreter was started with
+
+# Read when an interpreter starts, not later: a request whose environment differs in one of these
+# would not get the interpreter it asked for from a fork, so it is started cold. (TZ is not one:
+# Django sets it in the grading process, and the child calls time.tzset() after taking its environment.)
+STARTUP_VARIABLES = ("PYTHONHASHSEED", "PYTHONWARNINGS", "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONOPTIMIZE",
+                     "PYTHONDEVMODE", "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONHOME", "PYTHONFAULTHANDLER",
+                     "PYTHONTRACEMALLOC", "PYTHONINTMAXSTRDIGITS", "LC_ALL", "LC_CTYPE", "LANG")
 
 
 def enabled() -> bool:
@@ -41,15 +55,16 @@ def enabled() -> bool:
 
 def start(modules) -> None:
     """Start this process's fork server for ``modules`` (``python -m`` entry points), unless running."""
-    global _server, _modules
+    global _server, _modules, _started_with
     modules = [m for m in modules if m]
     if not modules or not enabled() or (_server is not None and _server.alive()):
         return
+    stop()  # one that died: its socket and whatever it left
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
     _server = forkserver.ForkServer([sys.executable, "-P", "-m", "workshop.server_forks", ",".join(modules)],
                                     env=env, cwd=str(paths.REPO_ROOT))
-    _modules = frozenset(modules)
+    _modules, _started_with = frozenset(modules), env
 
 
 def stop() -> None:
@@ -68,19 +83,31 @@ def entry_module(argv) -> str | None:
     return None
 
 
+def forkable(env: dict) -> bool:
+    """True when a process started with ``env`` would start like the fork server did: the same
+    start-up variables, and its ``PYTHONPATH`` folders on the server's."""
+    if any(env.get(name) != _started_with.get(name) for name in STARTUP_VARIABLES):
+        return False
+    ours = set(_started_with.get("PYTHONPATH", "").split(os.pathsep))
+    return all(folder in ours for folder in env.get("PYTHONPATH", "").split(os.pathsep) if folder)
+
+
 def spawn(argv, *, log, env=None, cwd=None, timeout: float = 30.0):
     """A server process writing to ``log`` (a file): forked warm when possible, else ``procs.spawn``.
 
-    Returns a ``subprocess.Popen`` or a ``forkserver.ForkedProcess`` (pid, poll, wait, returncode).
+    Returns a ``subprocess.Popen`` or a ``forkserver.ForkedProcess`` (the same methods a launcher
+    uses: pid, args, poll, wait, returncode, send_signal, terminate, kill). ``timeout`` bounds the
+    wait for the fork server (its imports may still be running); after it, the server starts cold.
     """
     module = entry_module(argv)
-    if _server is not None and module in _modules and _server.alive():
-        request = {"module": module, "args": [str(a) for a in argv[4:]], "env": dict(os.environ if env is None else env),
-                   "cwd": None if cwd is None else str(cwd)}
+    env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
+    if _server is not None and module in _modules and _server.alive() and forkable(env):
+        request = {"module": module, "args": [str(a) for a in argv[4:]], "env": env,
+                   "cwd": str(cwd) if cwd is not None else os.getcwd()}  # a spawned process starts in ours
         try:
-            return _server.fork(request, [log.fileno()], timeout=timeout)
+            return _server.fork(request, [log.fileno()], timeout=timeout, args=[str(a) for a in argv])
         except (RuntimeError, OSError):
-            pass  # it died or never got ready: start cold, as if it had never been there
+            pass  # it died, could not fork or never got ready: start cold, as if it had never been there
     return procs.spawn(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
 
 
@@ -102,8 +129,9 @@ def _child(request: dict, fds: list[int]) -> int:
     forkserver.output_to(fds[0])
     os.environ.clear()
     os.environ.update(request["env"])
-    if request["cwd"]:
-        os.chdir(request["cwd"])
+    if hasattr(time, "tzset"):
+        time.tzset()  # time.tzname and localtime() follow the TZ just set, as at a cold start
+    os.chdir(request["cwd"])
     module = importlib.import_module(request["module"])  # imported already: its main() is what -m would run
     sys.argv = [module.__file__, *request["args"]]
     return module.main()

@@ -164,7 +164,9 @@ async function main() {
       console.error(`Port ${args.port} on ${args.host} is already in use: stop what uses it, or pick another port.`);
       process.exit(EXIT_PORT_BUSY);
     }
-    throw error;
+    // Not thrown: the uncaughtException handler above would report it and carry on, never listening.
+    console.error(`Cannot listen on ${args.host}:${args.port}: ${error.code || error.name}: ${error.message}`);
+    process.exit(EXIT_PORT_BUSY);
   });
   const stop = () => {
     clearInterval(heartbeat);
