@@ -146,6 +146,40 @@ def test_a_grading_process_that_set_django_up_still_forks(tmp_path):
     assert json.loads(done.stdout.splitlines()[-1]) == ["ForkedProcess", "UTC"]
 
 
+def _server_of(module_dir: Path, *modules: str) -> forkserver.ForkServer:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(module_dir)])}
+    return forkserver.ForkServer([sys.executable, "-P", "-m", "workshop.server_forks", ",".join(modules)], env=env)
+
+
+def test_a_forked_server_runs_in_the_time_zone_it_was_given(tmp_path):
+    """The child calls time.tzset() after taking the request's environment, as a cold start reads TZ."""
+    (tmp_path / "tz_probe.py").write_text("import time\nWARM_IMPORTS = ()\n\n\ndef main():\n"
+                                          "    print(time.tzname[0], flush=True)\n    return 0\n")
+    log = tmp_path / "log"
+    server = _server_of(tmp_path, "tz_probe")
+    try:
+        with open(log, "wb") as out:
+            child = server.fork({"module": "tz_probe", "args": [], "cwd": str(tmp_path),
+                                 "env": {**os.environ, "TZ": "XYZ-7"}}, [out.fileno()], timeout=60)
+        assert child.wait(timeout=30) == 0
+    finally:
+        server.close()
+    assert log.read_text().split() == ["XYZ"]
+
+
+@pytest.mark.timeout(20)  # each wait below is allowed 30 s: only a missed end of file would use it
+def test_a_fork_server_that_is_gone_is_seen_at_once():
+    script = "import os, sys, time; os.close(int(sys.argv[1])); time.sleep(60)"
+    server = forkserver.ForkServer([sys.executable, "-c", script])
+    try:
+        assert server.wait_ready(30) is False
+        with pytest.raises(RuntimeError):
+            server.fork({"module": "x"}, [], timeout=30)
+    finally:
+        server.close()
+    assert server.proc.poll() is not None
+
+
 def test_a_forked_daphne_on_a_busy_port_exits_1_and_the_log_says_why(warm):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -213,5 +247,6 @@ def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_pat
     finally:
         procs.kill_tree(asking)
         for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+            if not _gone(pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)

@@ -206,7 +206,8 @@ class ForkServer:
             ident = self._next_id
             send(self.sock, {**request, "id": ident}, fds)
         with self.changed:
-            self.changed.wait_for(lambda: ident in self._replies or self._gone, max(0.0, deadline - time.monotonic()))
+            # a ready server answers in milliseconds: a floor, so that a slow start does not waste a good fork
+            self.changed.wait_for(lambda: ident in self._replies or self._gone, max(deadline - time.monotonic(), 5.0))
             reply = self._replies.pop(ident, None)
             if reply is None:
                 self._abandoned.add(ident)

@@ -32,6 +32,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 from workshop import forkserver, paths, procs
@@ -134,7 +135,12 @@ def _child(request: dict, fds: list[int]) -> int:
     os.chdir(request["cwd"])
     module = importlib.import_module(request["module"])  # imported already: its main() is what -m would run
     sys.argv = [module.__file__, *request["args"]]
-    return module.main()
+    try:
+        return module.main()
+    finally:  # as an interpreter that ends: wait for non-daemon threads (asgiref's executor finishing a write)
+        shutdown = getattr(threading, "_shutdown", None)
+        if shutdown is not None:
+            shutdown()
 
 
 def main() -> None:
