@@ -61,8 +61,7 @@ class GradingProcess:
         spec = WorkerSpec(lesson=lesson.id, exercise_dir=exercise_dir, checks=tuple(checks),
                           timeout_scale=timeout_scale(), fd=write_fd, variant=lesson.variant,
                           browser=SHARED_BROWSER.url())
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
+        env = procs.python_env()
         with _live_lock:
             if _stopping.is_set():
                 raise KeyboardInterrupt

@@ -26,7 +26,7 @@ import socket
 import sys
 from pathlib import Path
 
-from workshop import forkserver, paths
+from workshop import forkserver, paths, procs
 
 _active: dict[tuple[str, str], "Zygote"] = {}
 
@@ -43,8 +43,7 @@ class Zygote(forkserver.ForkServer):
     def __init__(self, lesson_id: str, exercise_dir: Path):
         """Start the zygote; it imports in the background (``wait_ready``, or ``fork`` waits for it)."""
         self.key = (lesson_id, str(exercise_dir))
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
+        env = procs.python_env()
         super().__init__([sys.executable, "-P", "-m", "checker.zygote", lesson_id, str(exercise_dir)],
                          env=env, cwd=str(paths.REPO_ROOT))
         _active[self.key] = self

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from workshop import procs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,19 +44,7 @@ def copy_tree(source: Path, destination: Path, slugs: list[str] | None = None) -
 
 def live_processes(pids) -> list[int]:
     """The pids among ``pids`` that are still running (zombies do not count: they are dead)."""
-    alive = []
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                continue
-            state = "R"
-        if state != "Z":
-            alive.append(pid)
-    return alive
+    return [pid for pid in pids if procs.running(pid)]
 
 
 @contextlib.contextmanager

@@ -48,7 +48,7 @@ def _daphne(name: str, port: int, **kwargs):
 
 
 def _gone(pid: int) -> bool:
-    return forkserver.exited(pid)
+    return not procs.running(pid)
 
 
 def test_what_is_imported_before_a_fork_starts_nothing_and_names_no_learner_code():

@@ -40,7 +40,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from workshop import procs
 
@@ -79,20 +78,6 @@ def _exactly(sock: socket.socket, data: bytes, size: int) -> bytes | None:
     return data
 
 
-def exited(pid: int) -> bool:
-    """True when ``pid`` is gone, or a zombie that nobody here can reap (Linux: its /proc state)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
 class ForkedProcess:
     """Enough of ``subprocess.Popen`` for a process forked by a fork server: pid, args, poll, wait,
     returncode, send_signal, terminate, kill. Its exit code comes from the server, which reaps it;
@@ -109,7 +94,7 @@ class ForkedProcess:
 
     def poll(self) -> int | None:
         code = self._server.exit_codes.get(self.pid)
-        if code is None and not self._server.alive() and exited(self.pid):
+        if code is None and not self._server.alive() and not procs.running(self.pid):
             return -signal.SIGKILL
         return code
 
@@ -223,7 +208,7 @@ class ForkServer:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        while any(not exited(pid) for pid in children) and time.monotonic() < deadline:
+        while any(procs.running(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.02)
         procs.kill_tree(self.proc, children)
         self.sock.close()

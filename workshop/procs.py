@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import net
+from . import net, paths
 
 
 def _process_table() -> list[tuple[int, int, int]]:
@@ -40,6 +40,29 @@ def _process_table() -> list[tuple[int, int, int]]:
         if len(parts) == 3:
             rows.append((int(parts[0]), int(parts[1]), int(parts[2])))
     return rows
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (ended, not reaped yet, perhaps by nobody) does not count."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        pass  # no /proc (macOS), or the process is gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def python_env(base=None) -> dict:
+    """``base`` (default: this environment) for a Python child that imports this repository's
+    packages: the repository first on ``PYTHONPATH``, output unbuffered, no ``.pyc`` written."""
+    env = {**(os.environ if base is None else base), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
 
 
 def descendants(pid: int) -> set[int]:

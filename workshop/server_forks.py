@@ -61,8 +61,7 @@ def start(modules) -> None:
     if not modules or not enabled() or (_server is not None and _server.alive()):
         return
     stop()  # one that died: its socket and whatever it left
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), env.get("PYTHONPATH")]))
+    env = procs.python_env()
     _server = forkserver.ForkServer([sys.executable, "-P", "-m", "workshop.server_forks", ",".join(modules)],
                                     env=env, cwd=str(paths.REPO_ROOT))
     _modules, _started_with = frozenset(modules), env
