@@ -44,6 +44,11 @@ def test_a_full_pool_queues_the_next_request_first_come_first_served(pool):
     for thread in slow:
         thread.join()
     assert status == 200
+    # The server notes a request's end just after the client has read its answer: wait for that state.
+    deadline = time.monotonic() + 10
+    while any(r.finished is None for r in pool.server.log) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.server.stats()["served"] == 3
     ping = [r for r in pool.server.log if r.path == "/ping"][0]
     first_end = min(r.finished for r in pool.server.log if r.path == "/slow")
     assert ping.accepted < first_end <= ping.started  # it arrived at a full pool and queued until a worker was free
