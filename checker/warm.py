@@ -39,7 +39,7 @@ def warm_zygote(lesson, exercise_dir):
         yield None
         return
     try:
-        forker = zygote.Zygote(lesson.id, exercise_dir)
+        forker = zygote.Zygote(lesson.id, exercise_dir, session=True)
     except OSError:
         yield None
         return

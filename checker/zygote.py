@@ -40,12 +40,16 @@ def for_exercise(lesson_id: str, exercise_dir: Path) -> "Zygote | None":
 class Zygote(forkserver.ForkServer):
     """The runner's side: start the zygote, ask it for grading processes, stop it."""
 
-    def __init__(self, lesson_id: str, exercise_dir: Path):
-        """Start the zygote; it imports in the background (``wait_ready``, or ``fork`` waits for it)."""
+    def __init__(self, lesson_id: str, exercise_dir: Path, *, session: bool = False):
+        """Start the zygote; it imports in the background (``wait_ready``, or ``fork`` waits for it).
+
+        ``session``: it serves a whole ``checker watch`` session, so it also imports the check
+        package's ``WARM_IMPORTS``, which only some gradings use (a one-off grading would wait for
+        them before its first fork)."""
         self.key = (lesson_id, str(exercise_dir))
         env = procs.python_env()
-        super().__init__([sys.executable, "-P", "-m", "checker.zygote", lesson_id, str(exercise_dir)],
-                         env=env, cwd=str(paths.REPO_ROOT))
+        argv = [sys.executable, "-P", "-m", "checker.zygote", lesson_id, str(exercise_dir)]
+        super().__init__(argv + ["--session"] * session, env=env, cwd=str(paths.REPO_ROOT))
         _active[self.key] = self
 
     def fork(self, spec_text: str, fds: tuple[int, int], timeout: float = 60.0) -> forkserver.ForkedProcess:
@@ -89,14 +93,15 @@ def _installed(top: str) -> bool:
         return False
 
 
-def preload(lesson, exercise_dir: Path) -> None:
-    """Import what every grading of ``lesson`` imports, never the learner's or the lesson's own files."""
+def preload(lesson, exercise_dir: Path, session: bool = False) -> None:
+    """Import what every grading of ``lesson`` imports, never the learner's or the lesson's own files
+    (and for a watch ``session``, what its check package declares worth holding)."""
     from checker import worker  # noqa: F401 - the grading process itself
     from checker.checks import checks_of
 
     checks_of(lesson)  # their modules import only checker, workshop and the standard library at the top
     # and what a check package imports inside its checks, when it declares it safe before a fork
-    declared = getattr(importlib.import_module(lesson.checks_module), "WARM_IMPORTS", ())
+    declared = getattr(importlib.import_module(lesson.checks_module), "WARM_IMPORTS", ()) if session else ()
     for name in [*third_party_imports(lesson, exercise_dir), *declared]:
         try:
             importlib.import_module(name)
@@ -114,12 +119,12 @@ def _child(request: dict, fds: list[int]) -> int:
     return worker.main([spec.encode()])
 
 
-def serve(lesson_id: str, exercise_dir: Path, sock: socket.socket) -> None:
+def serve(lesson_id: str, exercise_dir: Path, sock: socket.socket, session: bool = False) -> None:
     from checker import catalog
 
     lesson = catalog.find(catalog.load(), lesson_id)
-    forkserver.serve(sock, lambda: preload(lesson, exercise_dir), _child)
+    forkserver.serve(sock, lambda: preload(lesson, exercise_dir, session), _child)
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], Path(sys.argv[2]), socket.socket(fileno=int(sys.argv[3])))
+    serve(sys.argv[1], Path(sys.argv[2]), socket.socket(fileno=int(sys.argv[-1])), session="--session" in sys.argv)

@@ -23,7 +23,9 @@ from .opening import check_accept_key, check_handshake_accepts, check_handshake_
 from .state_machine import check_close_handshake, check_fragmentation, check_ping_pong
 from .violations import check_fragment_flood, check_invalid_utf8, check_message_too_big, check_protocol_errors
 
-# Imported by checker/zygote.py before it forks a grading: Hypothesis (0.3 s to import) starts no
+# Imported by the zygote of `checker watch` (checker/zygote.py, held for the session) before it forks
+# a grading. fuzz_decoder replays its examples from a file and runs Hypothesis (0.3 s to import) only
+# to shrink a failing one, which a learner working on the decoder meets save after save. It starts no
 # thread and opens nothing at import; its database folder is set in the check, after the fork.
 WARM_IMPORTS = ("hypothesis", "hypothesis.strategies", "hypothesis.configuration")
 
