@@ -12,7 +12,7 @@ from checker.api import CheckFailed, Context
 from checker.expect import see
 from checker.probes import redis_monitor
 
-from .support import RECV, SCENARIO, SETTLE, expect_state, layer, learner_module
+from .support import RECV, SCENARIO, expect_state, layer, learner_module
 
 NOT_AWAITED = ("Python warned that a coroutine was never awaited: layer.group_send(...) called from sync code "
                "only creates a coroutine, and nothing is sent. "
@@ -73,11 +73,11 @@ def check_render_report(ctx: Context) -> None:
     if getattr(task, "acks_late", False) is not True:
         raise CheckFailed("render_report must be declared with @app.task(acks_late=True): the queue message is then "
                           "acknowledged after the task ran, so a worker that dies halfway does not lose the job.")
-    recv, settle = ctx.timeout(RECV), ctx.timeout(SETTLE)
+    recv = ctx.timeout(RECV)
     job_id = create_job(4)
     ctx.step("running render_report(job_id, 4) in this process")
     events, result, error = ctx.run_async(
-        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, expect=5, wait=recv, then=settle),
+        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, expect=5, wait=recv, extra=True),
         timeout=SCENARIO)
     if error is not None:
         raise error
@@ -94,7 +94,7 @@ def check_render_report(ctx: Context) -> None:
     job_id = create_job(4)
     ctx.step("running render_report(job_id, 4, fail_at=1): page 2 raises RenderError")
     events, _, error = ctx.run_async(
-        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, 1, expect=3, wait=recv, then=settle),
+        _listen_and_run(layer(), group_for(job_id), task, job_id, 4, 1, expect=3, wait=recv, extra=True),
         timeout=SCENARIO)
     from jobs.work import RenderError
 
@@ -112,12 +112,16 @@ def check_render_report(ctx: Context) -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _listen_and_run(channel_layer, group: str, function, *args, expect: int, wait: float, then: float = 0.0):
+def _listen_and_run(channel_layer, group: str, function, *args, expect: int, wait: float, extra: bool = False):
     """Coroutine function: join ``group`` with a channel of ours, run ``function(*args)`` in a thread
-    (sync code, as in a worker), then collect up to ``expect`` events, each within ``wait`` seconds,
-    and any more that come within ``then`` seconds: what the function sent before it returned is
-    queued in Redis already, so a short ``then`` finds an extra event without waiting a whole
-    ``wait`` for one that should not come. Returns (events, result, error)."""
+    (sync code, as in a worker), then collect up to ``expect`` events, each within ``wait`` seconds;
+    with ``extra``, also every event beyond those that the function sent before it returned.
+
+    Those are in Redis already, in the order they were sent (the Redis layer scores each message
+    with the time of its send, and the function ran in this process, on this clock). So a marker
+    we send to our channel after the function returned comes after all of them: reading up to the
+    marker finds every extra event, without waiting a fixed time for one that should not come.
+    Returns (events, result, error)."""
 
     async def run():
         channel = f"checker.{uuid.uuid4().hex}"
@@ -132,8 +136,11 @@ def _listen_and_run(channel_layer, group: str, function, *args, expect: int, wai
         try:
             while len(events) < wanted:
                 events.append(await asyncio.wait_for(channel_layer.receive(channel), wait))
-            while wanted and then > 0:
-                events.append(await asyncio.wait_for(channel_layer.receive(channel), then))
+            if wanted and extra:
+                marker = {"type": "checker.marker", "id": uuid.uuid4().hex}
+                await channel_layer.send(channel, marker)
+                while (message := await asyncio.wait_for(channel_layer.receive(channel), wait)) != marker:
+                    events.append(message)
         except (asyncio.TimeoutError, TimeoutError):
             pass
         await channel_layer.group_discard(group, channel)

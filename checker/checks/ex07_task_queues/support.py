@@ -10,7 +10,6 @@ from checker.api import CheckFailed, Context
 
 STEP_SECONDS = 0.01  # per page, when the task runs in this process
 RECV = 1.0           # seconds (at scale 1) to wait for an event that should come
-SETTLE = 0.2         # seconds (at scale 1) to wait for one more, after a task sent what it should and returned
 SCENARIO = 5.0       # seconds (at scale 1) for one asynchronous scenario
 QUEUE = "celery"     # the Redis list Celery's default queue lives in
 
