@@ -78,7 +78,7 @@ def _wait_page(ctx: Context, page, count: int, seconds: float) -> list:
 def check_browser_feed(ctx: Context) -> None:
     port, store, stats = feed(ctx)
     _server_first(ctx, port, store, stats)
-    page = _open_page(ctx, f"http://127.0.0.1:{port}", "heartbeat=0.3&retry=100")
+    page = _open_page(ctx, f"http://127.0.0.1:{port}", "heartbeat=0.1&retry=100")
     store.post("hello, browser")
     store.post("an alert\nover two lines", "alert")
     _wait_page(ctx, page, 2, 2)
