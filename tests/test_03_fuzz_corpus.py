@@ -49,7 +49,6 @@ def test_a_failing_example_is_found_and_shrunk_to_its_shortest_input(tmp_path):
     assert re.search(r"fed 1 valid frames \([0-9a-f]{2} 84 00 00 00 01 00 00 00 01\) cut at \[\] ", result.message), result.message
 
 
-
 def test_the_reference_passes(tmp_path):
     shutil.copytree(paths.SOLUTIONS / SLUG, tmp_path / SLUG)
     assert _grade_fuzz(tmp_path).status is Status.PASS

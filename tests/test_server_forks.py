@@ -74,7 +74,8 @@ def test_what_is_imported_before_a_fork_starts_nothing_and_names_no_learner_code
 
 
 def test_what_check_packages_import_before_the_zygote_forks_starts_nothing():
-    """A check package's ``WARM_IMPORTS`` (03: Hypothesis) are imported by checker/zygote.py before it forks."""
+    """A check package's ``WARM_IMPORTS`` (03: Hypothesis) are imported by the zygote of ``checker watch``
+    (checker/zygote.py with ``session=True``) before it forks."""
     declared = {lesson.id: __import__(lesson.checks_module, fromlist=["x"]).__dict__.get("WARM_IMPORTS", ())
                 for lesson in catalog.load()}
     assert declared["03"], "03's Hypothesis is the longest import of its first ring"

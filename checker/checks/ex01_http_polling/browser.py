@@ -15,14 +15,15 @@ from checker.probes import page as pages
 from .common import board, expect_answer
 
 ITEMS = "#messages li"
-#: Wraps the page's fetch to count the GET /api/messages requests open at the same time (the peak).
+#: Wraps the page's fetch to count the GET /api/messages requests it starts, and the most open at once (the peak).
 COUNT_OPEN_POLLS = """() => {
   const original = window.fetch;
   let open = 0;
   window.checkerPeakPolls = 0;
+  window.checkerPollStarts = 0;
   window.fetch = async (resource, options) => {
     const poll = String(resource.url || resource).includes("/api/messages?") && !(options && options.method);
-    if (poll) window.checkerPeakPolls = Math.max(window.checkerPeakPolls, ++open);
+    if (poll) { window.checkerPollStarts++; window.checkerPeakPolls = Math.max(window.checkerPeakPolls, ++open); }
     try { return await original(resource, options); } finally { if (poll) open--; }
   };
 }"""
@@ -114,14 +115,14 @@ def check_browser_short_poll(ctx: Context) -> None:
         raise CheckFailed(f"the last short polls asked for ?after={cursors[-1]!r}; after seeing message 5 the "
                           "client should send ?after=5 (the cursor from the last answer).")
     ctx.step(f"slowing each answer down to {SLOW:g} s (the page polls every 0.15 s): does it wait for each answer?")
-    # Counted in the page: Chromium queues identical GETs behind each other, so the server never sees them overlap.
-    page.evaluate(COUNT_OPEN_POLLS)
-    polls = stats.count(SHORT)
     stats.slow_down = SLOW
     try:
-        # Two answers are enough: one may have left before the slow-down, the other was slow, and a page on a
-        # timer opened its next poll 0.15 s into it (the count is the page's own, taken as each fetch starts).
-        ctx.wait_until(lambda: stats.count(SHORT) >= polls + 2, 4)
+        # Counted in the page: Chromium queues identical GETs behind each other, so the server never sees them
+        # overlap. Every poll the page starts from now on reaches a slowed server and stays open at least SLOW
+        # seconds, so a page on a timer has opened its second one before its first has an answer: two starts
+        # decide it, whatever was in flight before.
+        page.evaluate(COUNT_OPEN_POLLS)
+        pages.wait_for(page, "window.checkerPollStarts >= 2", ctx.timeout(4))
     finally:
         stats.slow_down = 0.0
     overlapping = page.evaluate("window.checkerPeakPolls")

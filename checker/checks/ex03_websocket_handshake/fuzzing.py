@@ -4,8 +4,8 @@
   anywhere decode to the same frames.
 
 The inputs are those Hypothesis generates for these properties (``fuzz_corpus``): replayed from a
-file, because with ``derandomize=True`` they are the same on every run. When one fails, Hypothesis
-runs the property for real and shrinks the failure to its shortest input.
+file, because with a fixed seed they are the same on every run. When one fails, Hypothesis runs the
+property for real, with the same seed, and shrinks the failure to its shortest input.
 """
 
 from __future__ import annotations
@@ -70,13 +70,15 @@ def _split_valid(ctx: Context, frames, specs, cuts) -> str | None:
 
 def _shrunk(ctx: Context, frames, name: str, prop) -> str | None:
     """Run the property under Hypothesis: the message for the shortest failing input it finds, if any."""
-    from hypothesis import given
+    from hypothesis import given, seed
     from hypothesis.configuration import set_hypothesis_home_dir
+    from hypothesis.errors import HypothesisException
 
     from . import fuzz_corpus
 
     found: list[str] = []
 
+    @seed(fuzz_corpus.SEED)
     @fuzz_corpus.settings()
     @given(*fuzz_corpus.strategies()[name])
     def test(first, cuts):
@@ -89,9 +91,12 @@ def _shrunk(ctx: Context, frames, name: str, prop) -> str | None:
     home = tempfile.mkdtemp(prefix="ex03-hypothesis-")
     set_hypothesis_home_dir(home)
     try:
-        test()
+        with fuzz_corpus.no_local_constants():  # as when the examples were recorded: the same ones, in order
+            test()
     except AssertionError:
         return found[0] if found else None
+    except (HypothesisException, BaseExceptionGroup):  # e.g. a decoder sharing state between instances is flaky
+        return None  # the replayed example's message, unshrunk
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return None

@@ -118,9 +118,11 @@ def _listen_and_run(channel_layer, group: str, function, *args, expect: int, wai
     with ``extra``, also every event beyond those that the function sent before it returned.
 
     Those are in Redis already, in the order they were sent (the Redis layer scores each message
-    with the time of its send, and the function ran in this process, on this clock). So a marker
-    we send to our channel after the function returned comes after all of them: reading up to the
-    marker finds every extra event, without waiting a fixed time for one that should not come.
+    with the wall-clock time of its send, and the function ran in this process, on this clock). So
+    a marker we send to our channel after the function returned comes after all of them: reading up
+    to the marker finds every extra event, without waiting a fixed time for one that should not
+    come. (An event sent after the function returned, by a thread it left behind, is not waited
+    for; a fixed wait would find one only if it came within that wait.)
     Returns (events, result, error)."""
 
     async def run():
