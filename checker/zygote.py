@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
-import os
 import socket
 import sys
 from pathlib import Path

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from checker.probes import wire
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "lessons" / "03-websocket-handshake"
@@ -191,16 +192,6 @@ class RawClient:
 
     def close(self) -> None:
         self.sock.close()
-
-
-def wait_until(predicate, seconds: float) -> bool:
-    """Poll ``predicate`` until it is true (True) or ``seconds`` have passed (False)."""
-    end = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def server_hung_up(sock: socket.socket, seconds: float) -> bool:

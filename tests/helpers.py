@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from workshop import procs
@@ -40,6 +41,17 @@ def copy_tree(source: Path, destination: Path, slugs: list[str] | None = None) -
         if folder.is_dir() and (slugs is None or folder.name in slugs):
             shutil.copytree(folder, destination / folder.name, ignore=shutil.ignore_patterns("__pycache__"))
     return destination
+
+
+def wait_until(predicate, seconds: float) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``seconds`` have passed (False): a test waits for a
+    state, never for a fixed time."""
+    end = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def live_processes(pids) -> list[int]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 import urllib.request
 
 import pytest
 
+from tests.helpers import wait_until
 from workshop import paths, procs
 
 LESSON = paths.LESSONS / "04-wsgi-limits"
@@ -36,19 +36,13 @@ def test_a_full_pool_queues_the_next_request_first_come_first_served(pool):
     slow = [threading.Thread(target=_get, args=(f"{pool.url}/slow?seconds=0.4",)) for _ in range(2)]
     for thread in slow:
         thread.start()
-    deadline = time.monotonic() + 10
-    while pool.server.stats()["busy"] < 2 and time.monotonic() < deadline:  # a state, not a clock
-        time.sleep(0.01)
-    assert pool.server.stats()["busy"] == 2
+    assert wait_until(lambda: pool.server.stats()["busy"] == 2, 10)  # a state, not a clock
     status, headers, _ = _get(f"{pool.url}/ping")
     for thread in slow:
         thread.join()
     assert status == 200
     # The server notes a request's end just after the client has read its answer: wait for that state.
-    deadline = time.monotonic() + 10
-    while any(r.finished is None for r in pool.server.log) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert pool.server.stats()["served"] == 3
+    assert wait_until(lambda: pool.server.stats()["served"] == 3, 10)
     ping = [r for r in pool.server.log if r.path == "/ping"][0]
     first_end = min(r.finished for r in pool.server.log if r.path == "/slow")
     assert ping.accepted < first_end <= ping.started  # it arrived at a full pool and queued until a worker was free

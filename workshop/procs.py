@@ -53,7 +53,7 @@ def running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # it exists, and is someone else's
     return True
 
 

@@ -71,27 +71,28 @@ def strategies() -> dict:
     }
 
 
-def generate() -> dict:
-    """Run each property once with a body that records its arguments: the examples, in order."""
-    corpus: dict[str, list] = {}
-    with no_local_constants():
-        for name, arguments in strategies().items():
-            corpus[name] = _examples(name, arguments)
-    return corpus
-
-
-def _examples(name: str, arguments: tuple) -> list:
+def run(name: str, body) -> None:
+    """Run the property ``name`` under Hypothesis with ``body(first, cuts)`` as its test: the one way
+    both the recording run and the shrinking run are made, so they draw the same examples in order."""
     from hypothesis import given, seed
 
+    test = seed(SEED)(settings()(given(*strategies()[name])(body)))
+    with no_local_constants():
+        test()
+
+
+def generate() -> dict:
+    """Run each property once with a body that records its arguments: the examples, in order."""
+    return {name: _examples(name) for name in (RANDOM, VALID)}
+
+
+def _examples(name: str) -> list:
     seen: list = []
 
-    @seed(SEED)
-    @settings()
-    @given(*arguments)
     def record(first, cuts):
         seen.append(_encode(name, first, cuts))
 
-    record()
+    run(name, record)
     return [json.loads(case) for case in dict.fromkeys(json.dumps(case) for case in seen)]
 
 

@@ -70,7 +70,6 @@ def _split_valid(ctx: Context, frames, specs, cuts) -> str | None:
 
 def _shrunk(ctx: Context, frames, name: str, prop) -> str | None:
     """Run the property under Hypothesis: the message for the shortest failing input it finds, if any."""
-    from hypothesis import given, seed
     from hypothesis.configuration import set_hypothesis_home_dir
     from hypothesis.errors import HypothesisException
 
@@ -78,9 +77,6 @@ def _shrunk(ctx: Context, frames, name: str, prop) -> str | None:
 
     found: list[str] = []
 
-    @seed(fuzz_corpus.SEED)
-    @fuzz_corpus.settings()
-    @given(*fuzz_corpus.strategies()[name])
     def test(first, cuts):
         message = prop(ctx, frames, first, cuts)
         if message:
@@ -91,8 +87,7 @@ def _shrunk(ctx: Context, frames, name: str, prop) -> str | None:
     home = tempfile.mkdtemp(prefix="ex03-hypothesis-")
     set_hypothesis_home_dir(home)
     try:
-        with fuzz_corpus.no_local_constants():  # as when the examples were recorded: the same ones, in order
-            test()
+        fuzz_corpus.run(name, test)  # as the examples were recorded: the same ones, in order
     except AssertionError:
         return found[0] if found else None
     except (HypothesisException, BaseExceptionGroup):  # e.g. a decoder sharing state between instances is flaky
