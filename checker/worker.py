@@ -97,7 +97,8 @@ def grade(spec: WorkerSpec, emit) -> None:
                                       f"Is --target right? It should contain {lesson.slug}/."))
         return
     if any(lesson.check(name).ring != lesson.rings[0].name for name in spec.checks):
-        server_forks.start(lesson.warm_servers)  # imports beside this process's own (workshop.server_forks)
+        # before anything of the learner's is imported: the fork server is a copy of this process
+        server_forks.start(lesson.warm_servers, fork_self=True)  # (workshop.server_forks)
     learner.activate(lesson.lesson_dir, exercise_dir)
     if not import_learner_files(lesson, exercise_dir, emit):
         return

@@ -5,10 +5,10 @@ A fresh ``python -m checker.worker`` spends most of a plain-function grading imp
 checker, the lesson's checks, Django, Channels, Playwright. The zygote pays that once per watch
 session, then ``fork()`` gives every grading a copy of the already-imported interpreter in a few
 milliseconds. The learner's files are *never* imported in the zygote (neither is the lesson's
-scaffolding, which imports them): only the checker's own modules and the third-party modules the
-lesson's files name. So each forked grading imports the learner's code afresh, and nothing one
-save did (module state, threads, monkey-patches) reaches the next; that is what
-``tests/test_checker_watch.py`` checks.
+scaffolding, which imports them): only the checker's own modules, the third-party modules the
+lesson's files name and what the lesson's Python servers import (``workshop.server_forks``). So
+each forked grading imports the learner's code afresh, and nothing one save did (module state,
+threads, monkey-patches) reaches the next; that is what ``tests/test_checker_watch.py`` checks.
 
 The machinery is ``workshop.forkserver``'s (its protocol; a request here is ``{"spec": "<WorkerSpec>"}``
 with the event pipe and the output log as file descriptors). Each forked grading starts a session
@@ -25,7 +25,7 @@ import socket
 import sys
 from pathlib import Path
 
-from workshop import forkserver, paths, procs
+from workshop import forkserver, paths, procs, server_forks
 
 _active: dict[tuple[str, str], "Zygote"] = {}
 
@@ -106,6 +106,10 @@ def preload(lesson, exercise_dir: Path, session: bool = False) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - e.g. needs Django settings: the grading imports it then
             pass
+    if lesson.warm_servers and server_forks.enabled():
+        # what the lesson's Python servers import: each grading that starts servers forks its fork
+        # server from itself (workshop.server_forks), so it is ready without importing anything
+        server_forks.preload(lesson.warm_servers)
 
 
 def _child(request: dict, fds: list[int]) -> int:

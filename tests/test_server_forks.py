@@ -47,6 +47,12 @@ def _daphne(name: str, port: int, **kwargs):
                           factory="chatsite.asgi:application_for", timeout=60, **kwargs)
 
 
+def _clean_env() -> dict:
+    """This environment without what would change how a fork server starts (a developer's own
+    ``WORKSHOP_WARM_SERVERS=0`` or ``PYTHONSAFEPATH``)."""
+    return {k: v for k, v in os.environ.items() if k not in ("WORKSHOP_WARM_SERVERS", "PYTHONSAFEPATH")}
+
+
 def _gone(pid: int) -> bool:
     return not procs.running(pid)
 
@@ -121,14 +127,16 @@ def test_a_forked_daphne_serves_the_learners_code_and_stops_like_a_spawned_one(w
     assert _gone(pid)
 
 
-def test_a_grading_process_that_set_django_up_still_forks(tmp_path):
+@pytest.mark.parametrize("fork_self", [True, False], ids=["forked-from-the-asker", "spawned"])
+def test_a_grading_process_that_set_django_up_still_forks(tmp_path, fork_self):
     """A grading process imports the learner's files first, and Django changes its environment (TZ,
     DJANGO_SETTINGS_MODULE): the servers it starts afterwards must still be forked, at the right TZ."""
     script = textwrap.dedent(f"""
         import json, os, sys, time
         sys.path[:0] = [{str(ROOT)!r}, {str(LESSON)!r}, {str(SOLUTION)!r}]
         from workshop import server_forks
-        server_forks.start(["workshop.asgi_server"])
+        server_forks.start(["workshop.asgi_server"], fork_self={fork_self!r})
+        assert type(server_forks._server.proc).__name__ == {"ServerHere" if fork_self else "Popen"!r}
         os.environ["DJANGO_SETTINGS_MODULE"] = "chatsite.settings"
         import django
         django.setup()
@@ -142,7 +150,8 @@ def test_a_grading_process_that_set_django_up_still_forks(tmp_path):
             print(json.dumps([type(server.proc).__name__, os.environ["TZ"]]))
         server_forks.stop()
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=_clean_env())
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == ["ForkedProcess", "UTC"]
 
@@ -216,14 +225,17 @@ def test_when_the_fork_server_is_gone_a_server_is_spawned_at_once(warm, tmp_path
         assert isinstance(server.proc, subprocess.Popen)
 
 
-def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_path):
-    """A grading process killed outright (SIGKILL, no clean-up) leaves neither the fork server nor Daphne."""
+@pytest.mark.parametrize("fork_self", [True, False], ids=["forked-from-the-asker", "spawned"])
+def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_path, fork_self):
+    """A grading process killed outright (SIGKILL, no clean-up) leaves neither the fork server nor Daphne,
+    whether the fork server is a copy of it (as in a grading) or a new interpreter."""
     script = textwrap.dedent(f"""
         import json, sys
         sys.path.insert(0, {str(ROOT)!r})
         from checker.probes import daphne
         from workshop import net, server_forks
-        server_forks.start(["workshop.asgi_server"])
+        server_forks.start(["workshop.asgi_server"], fork_self={fork_self!r})
+        assert type(server_forks._server.proc).__name__ == {"ServerHere" if fork_self else "Popen"!r}
         server = daphne.service("orphan", net.free_port(), lesson_dir={str(LESSON)!r}, exercise_dir={str(SOLUTION)!r},
                                 settings="chatsite.settings", factory="chatsite.asgi:application_for", timeout=60,
                                 env={{"WORKSHOP_CHAT_DB": {str(tmp_path / "c.sqlite3")!r}}})
@@ -231,8 +243,8 @@ def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_pat
         print(json.dumps([server_forks._server.proc.pid, server.proc.pid]), flush=True)
         input()
     """)
-    asking = procs.spawn([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                         cwd=ROOT)
+    asking = procs.spawn([sys.executable, "-P", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True, cwd=ROOT, env=_clean_env())
     pids: list[int] = []
     try:
         ready, _, _ = select.select([asking.stdout], [], [], 60)
@@ -251,3 +263,68 @@ def test_the_fork_server_and_its_servers_end_with_the_process_that_asked(tmp_pat
             if not _gone(pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_a_grading_process_forks_its_fork_server_from_itself_and_keeps_none_of_its_descriptors(tmp_path):
+    """A grading process (``-P``, one thread, ``fork_self``) makes its fork server with ``fork()``: no
+    second interpreter importing Django again. The copy must hold none of the asker's descriptors:
+    the runner sees a grading end by the end of file of its event pipe, which a copy holding the
+    pipe's writing end would delay for as long as the copy runs."""
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("reads a process's descriptors from /proc (Linux)")
+    script = textwrap.dedent(f"""
+        import json, os, select, socket, sys, urllib.request
+        sys.path[:0] = [{str(ROOT)!r}]
+        from workshop import server_forks
+        events_read, events_write = os.pipe()  # as the grading process's event pipe
+        server_forks.start(["workshop.asgi_server"], fork_self=True)
+        server = server_forks._server
+        assert server.wait_ready(30)
+        held = {{}}
+        for name in os.listdir(f"/proc/{{server.proc.pid}}/fd"):
+            target = os.readlink(f"/proc/{{server.proc.pid}}/fd/{{name}}")
+            held[target if target == os.devnull else "other"] = held.get(target if target == os.devnull else "other", 0) + 1
+        from checker.probes import daphne
+        from workshop import net
+        port = net.free_port()
+        daphne_server = daphne.service("here", port, lesson_dir={str(LESSON)!r}, exercise_dir={str(SOLUTION)!r},
+                                       settings="chatsite.settings", factory="chatsite.asgi:application_for",
+                                       timeout=60, env={{"WORKSHOP_CHAT_DB": {str(tmp_path / "c.sqlite3")!r}}})
+        with daphne_server:
+            with urllib.request.urlopen(f"http://127.0.0.1:{{port}}/login/", timeout=10) as answer:
+                status = answer.status
+            kind = type(daphne_server.proc).__name__
+        os.close(events_write)
+        ready, _, _ = select.select([events_read], [], [], 5)
+        eof = bool(ready) and os.read(events_read, 1) == b""
+        print(json.dumps([type(server.proc).__name__, held, kind, status, eof]))
+        server_forks.stop()
+    """)
+    done = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=_clean_env())
+    assert done.returncode == 0, done.stderr
+    kind, held, daphne_kind, status, eof = json.loads(done.stdout.splitlines()[-1])
+    assert kind == "ServerHere", "the fork server was spawned, not forked from the asking process"
+    assert held["other"] == 3, "besides /dev/null, the copy holds only its socket and its SIGCHLD wake-up pipe"
+    assert held[os.devnull] >= 3
+    assert (daphne_kind, status) == ("ForkedProcess", 200)
+    assert eof, "the event pipe's writing end is still open somewhere: the fork server kept a copy"
+
+
+def test_a_process_with_threads_spawns_its_fork_server():
+    """``fork()`` in a process with other threads can copy a lock that one of them holds: spawn then."""
+    script = textwrap.dedent(f"""
+        import sys, threading
+        sys.path[:0] = [{str(ROOT)!r}]
+        from workshop import server_forks
+        stop = threading.Event()
+        threading.Thread(target=stop.wait, daemon=True).start()
+        server_forks.start(["workshop.asgi_server"], fork_self=True)
+        print(type(server_forks._server.proc).__name__)
+        server_forks.stop()
+        stop.set()
+    """)
+    done = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=_clean_env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "Popen"

@@ -30,6 +30,7 @@ checker never sends one alone: ``procs.kill_tree`` lists a whole tree before it 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -128,8 +129,13 @@ class ForkServer:
     Thread-safe: any thread may ``fork``; one reader thread takes the server's messages.
     """
 
-    def __init__(self, argv: list[str], *, env: dict | None = None, cwd: str | None = None):
-        """Start the server; it imports in the background (``wait_ready``, or ``fork`` waits for it)."""
+    def __init__(self, argv: list[str] | None, *, env: dict | None = None, cwd: str | None = None, here=None):
+        """Start the server; it imports in the background (``wait_ready``, or ``fork`` waits for it).
+
+        ``here``: ``(preload, child)`` to make the server a ``fork()`` of this process instead of a
+        new interpreter running ``argv`` (``serve_here``): for a process that has imported what
+        the server needs, so the server is ready at once (and imports nothing in the background).
+        """
         self.exit_codes: dict[int, int] = {}
         self.changed = threading.Condition()
         self.ready = False
@@ -140,9 +146,18 @@ class ForkServer:
         self._send_lock = threading.Lock()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = ours
-        self.proc = procs.spawn([*argv, str(theirs.fileno())], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
-        theirs.close()
+        try:
+            if here is not None:
+                self.proc = serve_here(theirs, ours, *here)
+            else:
+                self.proc = procs.spawn([*argv, str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, cwd=cwd, env=env)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         threading.Thread(target=self._read, daemon=True, name="forkserver-reader").start()
 
     def alive(self) -> bool:
@@ -240,6 +255,100 @@ def serve(sock: socket.socket, preload, child) -> None:
         for pid in procs.descendants(os.getpid()):  # PID 1 may not reap an orphan: none may outlive us
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def can_serve_here() -> bool:
+    """True where ``serve_here`` is safe: ``fork()`` exists and this process runs one thread (a lock
+    held by another thread at the moment of the fork would stay locked in the copy forever)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class ServerHere:
+    """Enough of ``subprocess.Popen`` for a server forked by ``serve_here`` (our child): pid, args,
+    poll, wait, returncode, kill."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.args = ["(fork server)"]
+        self.returncode: int | None = None
+        self._lock = threading.Lock()  # launchers poll from several threads: one waitpid at a time
+
+    def poll(self) -> int | None:
+        with self._lock:
+            if self.returncode is None:
+                try:
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                except ChildProcessError:  # reaped by somebody else: ended, code unknown
+                    self.returncode = -signal.SIGKILL
+                else:
+                    if pid:
+                        self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"fork server {self.pid}", timeout)
+            time.sleep(0.01)
+        return code
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def serve_here(theirs: socket.socket, ours: socket.socket, preload, child) -> ServerHere:
+    """Fork this process into a fork server on ``theirs`` (``serve``); returns the child, in the parent.
+
+    The copy keeps this process's imports (the point) and drops the rest of its state: a session of
+    its own, and every descriptor but its socket pointed at /dev/null, so it holds no pipe, file or
+    socket of this process's (the runner sees a grading end by the end of its event pipe). The
+    numbers stay taken: a Python object that still wraps one can only ever close /dev/null, never a
+    descriptor the server opens later under the same number. Its stack never unwinds (``os._exit``),
+    and ``gc.freeze`` keeps the collector from walking what it inherited.
+
+    What the copy has imported, its children (Daphne, the workers) have too: call this before the
+    learner's or the lesson's code is imported, as ``workshop.server_forks.start`` is.
+    """
+    if not can_serve_here():
+        raise RuntimeError("serve_here needs fork() and a single-threaded process")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except OSError:
+        gc.unfreeze()
+        raise
+    if pid:
+        gc.unfreeze()
+        return ServerHere(pid)
+    code = 1
+    try:
+        os.setsid()
+        ours.close()
+        keep = theirs.fileno()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in _open_descriptors():
+            if fd not in (keep, devnull):
+                with contextlib.suppress(OSError):
+                    os.dup2(devnull, fd)
+        os.close(devnull)
+        serve(theirs, preload, child)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _open_descriptors() -> list[int]:
+    """This process's open descriptors (Linux: /proc; macOS: /dev/fd)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return sorted(int(name) for name in os.listdir(folder))
+    return [0, 1, 2]
 
 
 def _serve(sock: socket.socket, child) -> None:

@@ -4,9 +4,12 @@ A launcher starts Daphne as ``python -P -m workshop.asgi_server ...``. Started c
 process spends about 1 CPU second importing Django, Channels and Twisted before it serves (0.9 of
 1.0 s measured on the workshop's 2-core machine, `bench/results/checker_profile.md`). A grading
 process of lessons 06-08 starts two to four of them. So a grading process that will start some
-calls ``start(modules)`` first thing: a fork server (``workshop.forkserver``) imports those
-modules' ``WARM_IMPORTS`` beside the grading's own imports, and every later ``spawn`` of one of
-those modules is a ``fork()`` of that warm interpreter: about 0.2 CPU s instead of 1.
+calls ``start(modules)`` first thing, before it imports the learner's files: it imports those
+modules' ``WARM_IMPORTS`` (nothing to do when it was forked from a zygote that did: ``checker.zygote``)
+and forks itself into a fork server (``workshop.forkserver.serve_here``), and every later ``spawn``
+of one of those modules is a ``fork()`` of that warm copy: about 0.2 CPU s instead of 1. A process
+that cannot fork itself safely (other threads running, or not started with ``-P`` as the servers
+are) starts the fork server as a new interpreter instead, which imports the same beside it.
 
 Nothing of the learner's, and nothing of the lesson's own code, is imported before the fork: each
 server still imports the learner's files afresh, reads its settings from its environment and
@@ -44,9 +47,9 @@ _started_with: dict[str, str] = {}  # the fork server's environment: what its in
 # Read when an interpreter starts, not later: a request whose environment differs in one of these
 # would not get the interpreter it asked for from a fork, so it is started cold. (TZ is not one:
 # Django sets it in the grading process, and the child calls time.tzset() after taking its environment.)
-STARTUP_VARIABLES = ("PYTHONHASHSEED", "PYTHONWARNINGS", "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONOPTIMIZE",
-                     "PYTHONDEVMODE", "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONHOME", "PYTHONFAULTHANDLER",
-                     "PYTHONTRACEMALLOC", "PYTHONINTMAXSTRDIGITS", "LC_ALL", "LC_CTYPE", "LANG")
+STARTUP_VARIABLES = ("PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYTHONWARNINGS", "PYTHONIOENCODING", "PYTHONUTF8",
+                     "PYTHONOPTIMIZE", "PYTHONDEVMODE", "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONHOME",
+                     "PYTHONFAULTHANDLER", "PYTHONTRACEMALLOC", "PYTHONINTMAXSTRDIGITS", "LC_ALL", "LC_CTYPE", "LANG")
 
 
 def enabled() -> bool:
@@ -54,13 +57,26 @@ def enabled() -> bool:
     return hasattr(os, "fork") and os.environ.get("WORKSHOP_WARM_SERVERS", "1") != "0"
 
 
-def start(modules) -> None:
-    """Start this process's fork server for ``modules`` (``python -m`` entry points), unless running."""
+def start(modules, *, fork_self: bool = False) -> None:
+    """Start this process's fork server for ``modules`` (``python -m`` entry points), unless running.
+
+    ``fork_self``: the caller has imported nothing of the learner's or the lesson's yet and set no
+    Django up (a grading process, first thing): import the modules here, then make the server a
+    copy of this process. Otherwise, or when that is not possible, a new interpreter serves.
+    """
     global _server, _modules, _started_with
     modules = [m for m in modules if m]
     if not modules or not enabled() or (_server is not None and _server.alive()):
         return
     stop()  # one that died: its socket and whatever it left
+    if fork_self and forkserver.can_serve_here() and sys.flags.safe_path:  # -P, as the servers start
+        try:
+            preload(modules)  # nothing to do in a grading forked from a zygote: it imported them
+            _server = forkserver.ForkServer(None, here=(lambda: None, _child))
+            _modules, _started_with = frozenset(modules), dict(os.environ)
+            return
+        except Exception:  # noqa: BLE001 - e.g. fork() refused (EAGAIN): a new interpreter then
+            _server = None
     env = procs.python_env()
     _server = forkserver.ForkServer([sys.executable, "-P", "-m", "workshop.server_forks", ",".join(modules)],
                                     env=env, cwd=str(paths.REPO_ROOT))
