@@ -132,9 +132,9 @@ class ForkServer:
     def __init__(self, argv: list[str] | None, *, env: dict | None = None, cwd: str | None = None, here=None):
         """Start the server; it imports in the background (``wait_ready``, or ``fork`` waits for it).
 
-        ``here``: ``(preload, child)`` to make the server a ``fork()`` of this process instead of a
-        new interpreter running ``argv`` (``serve_here``): for a process that has imported what
-        the server needs, so the server is ready at once (and imports nothing in the background).
+        ``here``: a ``child`` function (as ``serve`` takes) to make the server a ``fork()`` of this
+        process instead of a new interpreter running ``argv`` (``serve_here``): for a process that
+        has imported what the server needs, so the server is ready at once and imports nothing.
         """
         self.exit_codes: dict[int, int] = {}
         self.changed = threading.Condition()
@@ -148,7 +148,7 @@ class ForkServer:
         self.sock = ours
         try:
             if here is not None:
-                self.proc = serve_here(theirs, ours, *here)
+                self.proc = serve_here(theirs, ours, here)
             else:
                 self.proc = procs.spawn([*argv, str(theirs.fileno())], pass_fds=(theirs.fileno(),),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -299,8 +299,9 @@ class ServerHere:
                 os.kill(self.pid, signal.SIGKILL)
 
 
-def serve_here(theirs: socket.socket, ours: socket.socket, preload, child) -> ServerHere:
-    """Fork this process into a fork server on ``theirs`` (``serve``); returns the child, in the parent.
+def serve_here(theirs: socket.socket, ours: socket.socket, child) -> ServerHere:
+    """Fork this process into a fork server on ``theirs`` (``serve`` with nothing left to import);
+    returns the child, in the parent.
 
     The copy keeps this process's imports (the point) and drops the rest of its state: a session of
     its own, and every descriptor but its socket pointed at /dev/null, so it holds no pipe, file or
@@ -337,7 +338,7 @@ def serve_here(theirs: socket.socket, ours: socket.socket, preload, child) -> Se
                 with contextlib.suppress(OSError):
                     os.dup2(devnull, fd)
         os.close(devnull)
-        serve(theirs, preload, child)
+        serve(theirs, lambda: None, child)
         code = 0
     finally:
         os._exit(code)

@@ -72,7 +72,7 @@ def start(modules, *, fork_self: bool = False) -> None:
     if fork_self and forkserver.can_serve_here() and sys.flags.safe_path:  # -P, as the servers start
         try:
             preload(modules)  # nothing to do in a grading forked from a zygote: it imported them
-            _server = forkserver.ForkServer(None, here=(lambda: None, _child))
+            _server = forkserver.ForkServer(None, here=_child)
             _modules, _started_with = frozenset(modules), dict(os.environ)
             return
         except Exception:  # noqa: BLE001 - e.g. fork() refused (EAGAIN): a new interpreter then
