@@ -71,12 +71,23 @@ def _wait(predicate, what: str) -> None:
         time.sleep(0.02)
 
 
-async def _send_and_listen(layer, jobs: list[tuple[str, int, int | None]], *, send: bool = True) -> dict[str, list]:
-    """Join each job's group, send each job.render message, collect (status, done) until every job ends."""
+async def _join(layer, jobs: list[tuple[str, int, int | None]]) -> str:
+    """Join each job's group, as a page does before it asks for the job; return the listening channel.
+
+    Joining comes before anything can run the job: a worker that finishes before the listener is in
+    the group sends its progress to nobody (groups keep no history).
+    """
     listener = f"test.{uuid.uuid4().hex}"
     for job, _, _ in jobs:
         await layer.group_add(f"job.{job}", listener)
-    if send:
+    return listener
+
+
+async def _send_and_listen(layer, jobs: list[tuple[str, int, int | None]], *, listener: str | None = None) -> dict[str, list]:
+    """Join each job's group and send each job.render message (or, given a listener that has joined
+    already, send nothing); collect (status, done) until every job ends."""
+    if listener is None:
+        listener = await _join(layer, jobs)
         for job, steps, fail_at in jobs:
             await layer.send(CHANNEL, {"type": "job.render", "job": job, "steps": steps, "fail_at": fail_at})
     seen: dict[str, list] = {job: [] for job, _, _ in jobs}
@@ -105,8 +116,9 @@ def test_a_message_waits_for_a_worker_but_a_killed_worker_loses_what_it_took(red
     early = _new_job(client, 2)
     asyncio.run(layer.send(CHANNEL, {"type": "job.render", "job": early, "steps": 2, "fail_at": None}))
     assert client.zcard(key) == 1  # no worker yet: the message waits in Redis
+    listener = asyncio.run(_join(_layer(redis_url), [(early, 2, None)]))  # before the worker can finish it
     with _worker(redis_url, 0.01):
-        seen = asyncio.run(_send_and_listen(_layer(redis_url), [(early, 2, None)], send=False))
+        seen = asyncio.run(_send_and_listen(_layer(redis_url), [(early, 2, None)], listener=listener))
     assert seen[early][-1] == ("done", 2)
 
     slow = [_new_job(client, 50) for _ in range(3)]  # 50 pages x 0.2 s: killed long before the end
