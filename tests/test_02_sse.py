@@ -169,9 +169,9 @@ def test_event_stream_ends_at_its_lifetime(mods):
     sse, store, _ = mods
     feed = store.Feed()
     started = time.monotonic()
-    frames = list(sse.event_stream(feed, 0, heartbeat=0.05, lifetime=0.3, retry=10))
-    assert 0.25 < time.monotonic() - started < 1.0
-    assert 3 <= len(frames) <= 8  # retry + about one heartbeat per 0.05 s
+    frames = list(sse.event_stream(feed, 0, heartbeat=0.05, lifetime=1.0, retry=10))
+    assert 0.95 < time.monotonic() - started < 5.0  # it ends at its lifetime (a busy machine may be late)
+    assert 3 <= len(frames) <= 22  # retry + about one heartbeat per 0.05 s, never more
 
 
 def test_closed_feed_answers_promptly_but_does_not_spin(mods):

@@ -143,8 +143,11 @@ def test_a_silent_websocket_is_pinged_then_dropped_but_a_live_one_stays(short):
 
 
 def test_the_connection_cap_drops_slow_heads_first_then_answers_503(tmp_path):
-    with AttackedServer(tmp_path / "cap.log", limits=SHORT) as short:
-        _cap_holds(short, SHORT["max_connections"])
+    # Timers long enough never to act here: the slow head must go because of the cap, not its own
+    # timeout, and the silent clients (they answer no Ping) must keep their slots while the test runs.
+    limits = {**SHORT, "handshake_timeout": 30.0, "idle_timeout": 30.0}
+    with AttackedServer(tmp_path / "cap.log", limits=limits) as server:
+        _cap_holds(server, limits["max_connections"])
 
 
 def _cap_holds(short: AttackedServer, cap: int) -> None:

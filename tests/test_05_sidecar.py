@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import read_until
+from tests.helpers import live_processes, read_until, wait_until
 from workshop import net, procs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,8 +73,8 @@ def test_the_sidecar_reports_a_blocking_call_in_a_coroutine(tmp_path):
     from newsroom.loop_watch import LoopWatch
 
     learner_file = tmp_path / "sidecar.py"
-    learner_file.write_text("import time\n\nasync def forward():\n    time.sleep(0.05)\n\nasync def polite():\n"
-                            "    import asyncio\n    await asyncio.sleep(0.05)\n")
+    learner_file.write_text("import time\n\nasync def forward():\n    time.sleep(0.3)\n\nasync def polite():\n"
+                            "    import asyncio\n    await asyncio.sleep(0.3)\n")
     namespace: dict = {}
     exec(compile(learner_file.read_text(), str(learner_file), "exec"), namespace)
     reports: list[str] = []
@@ -83,10 +83,10 @@ def test_the_sidecar_reports_a_blocking_call_in_a_coroutine(tmp_path):
         asyncio.run(namespace["polite"]())
         assert reports == []
         asyncio.run(namespace["forward"]())
-        time.sleep(0.01)
+        assert wait_until(lambda: reports, 5)  # reported by the watchdog once the line has ended
     finally:
         watch.stop()
-    assert len(reports) == 1 and "time.sleep(0.05)" in reports[0] and "line 4, in forward" in reports[0]
+    assert len(reports) == 1 and "time.sleep(0.3)" in reports[0] and "line 4, in forward" in reports[0]
 
 
 def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
@@ -124,10 +124,7 @@ def test_demo_runs_django_sidecar_and_redis_and_stops_all_three():
         procs.kill_tree(proc)
     assert proc.returncode == 0, rest
     assert "Stopped" in rest
-    time.sleep(0.2)
-    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
-             and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]]
-    assert alive == [], "the demo left the sidecar or Redis running"
+    assert wait_until(lambda: live_processes(children) == [], 10), "the demo left the sidecar or Redis running"
     for busy in (port, sidecar_port, redis_port):
         assert net.port_is_free(busy), f"port {busy} still in use"
 

@@ -13,7 +13,7 @@ import pytest
 from checker import catalog
 from checker.api import Context
 from checker.pipeline import WorkerSpec
-from tests.helpers import ROOT, live_processes
+from tests.helpers import ROOT, live_processes, wait_until
 from workshop import browser, net, paths, procs
 
 pytestmark = [
@@ -66,8 +66,7 @@ def test_every_browser_check_of_a_full_grading_uses_one_chromium_which_stops_wit
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, out
     assert len(seen) == 1 and "pipe" not in seen, f"expected one runner-started Chromium, saw {seen}"
-    time.sleep(0.2)
-    assert live_processes(tree) == [], "the grading left processes behind"
+    assert wait_until(lambda: live_processes(tree) == [], 10), "the grading left processes behind"
 
 
 def test_ctrl_c_during_a_full_grading_stops_the_shared_chromium():
@@ -79,8 +78,7 @@ def test_ctrl_c_during_a_full_grading_stops_the_shared_chromium():
         proc.communicate(timeout=30)
     finally:
         procs.kill_tree(proc)
-    time.sleep(0.3)
-    assert live_processes(tree) == [], "Ctrl-C left processes behind"
+    assert wait_until(lambda: live_processes(tree) == [], 10), "Ctrl-C left processes behind"
 
 
 def test_a_grading_told_of_a_browser_that_never_answers_launches_its_own():

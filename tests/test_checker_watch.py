@@ -9,7 +9,7 @@ import sys
 import time
 
 from checker import catalog
-from tests.helpers import ROOT, copy_tree, live_processes
+from tests.helpers import ROOT, copy_tree, live_processes, wait_until
 from workshop import paths, procs
 
 LESSON = catalog.find(catalog.load(), "03")
@@ -54,8 +54,7 @@ def test_each_save_is_graded_in_fresh_processes_and_ctrl_c_leaves_nothing(tmp_pa
     finally:
         procs.kill_tree(watch)
     assert "Interrupted" in out
-    time.sleep(0.3)
-    assert live_processes(children) == []
+    assert wait_until(lambda: live_processes(children) == [], 10)
 
 
 def _browser_pids(root: int) -> set[int]:

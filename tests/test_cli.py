@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.helpers import ROOT, checker, live_processes
+from tests.helpers import ROOT, checker, live_processes, wait_until
 from workshop import net, procs
 
 
@@ -75,8 +75,7 @@ def test_serve_runs_the_demo_and_stops_cleanly_on_ctrl_c():
     assert proc.returncode == 0, out
     assert f"http://127.0.0.1:{port}/" in out
     assert "Ctrl-C" in out
-    time.sleep(0.2)
-    assert live_processes(children) == []
+    assert wait_until(lambda: live_processes(children) == [], 10)
     assert net.port_is_free(port)
 
 
@@ -160,8 +159,7 @@ def _serve_and_stop(exercise_id: str) -> tuple[int, str, int]:
         reader.join(10)
     finally:
         procs.kill_tree(proc)
-    time.sleep(0.2)
-    assert live_processes(children) == [], f"lesson {exercise_id}'s demo left processes behind"
+    assert wait_until(lambda: live_processes(children) == [], 10), f"lesson {exercise_id}'s demo left processes behind"
     return proc.returncode, "".join(lines), status
 
 

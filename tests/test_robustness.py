@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, checker, checker_json, copy_tree, live_processes
+from tests.helpers import ROOT, checker, checker_json, copy_tree, live_processes, wait_until
 from workshop import paths, procs
 
 SLUG = "01-http-polling"
@@ -147,8 +147,7 @@ def test_ctrl_c_stops_the_checker_and_everything_it_started(tmp_path, state_dir)
         procs.kill_tree(proc)
     assert proc.returncode == 130
     assert "Interrupted" in err
-    time.sleep(0.3)
-    assert live_processes(seen) == []
+    assert wait_until(lambda: live_processes(seen) == [], 10)
 
 
 def test_serve_on_a_busy_port_says_so(tmp_path):

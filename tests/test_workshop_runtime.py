@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.helpers import live_processes
+from tests.helpers import live_processes, wait_until
 from workshop import browser, learner, net, procs
 from workshop.redis_server import RedisServer, find_redis_server
 
@@ -48,8 +48,7 @@ def test_stop_tree_ends_grandchildren_too():
         tree = procs.descendants(proc.pid)
     assert tree, "the grandchild started"
     procs.stop_tree(proc, grace=1)
-    time.sleep(0.1)
-    assert live_processes([proc.pid, *tree]) == []
+    assert wait_until(lambda: live_processes([proc.pid, *tree]) == [], 10)
 
 
 def test_server_process_explains_a_server_that_dies_at_start():

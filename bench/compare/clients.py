@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from checker.probes import sse as sse_probe
 from checker.probes import ws as ws_probe
+from checker.probes.uwsgi_log import UwsgiLog
 
 MARK = re.compile(r"cmp(\d+)z")
 CONNECT_TIMEOUT = 15.0  # seconds for one client to join, on a loaded machine
@@ -237,13 +238,14 @@ class WebSocket(Transport):
     """``url(index)`` (a coroutine: some servers want a token fetched first); ``ready``: wait for the
     server's first frame (a history, a ready or a presence frame) before counting the client in;
     ``encode(text)``: the frame a browser of that site would send; ``post(text)``: how a member
-    sends when the socket only pushes (a coroutine function), else ``None``."""
+    sends when the socket only pushes (a coroutine function), else ``None``; ``joined``: for a server
+    that sends no first frame, the log that reports each join (a ``UwsgiLog``), else ``None``."""
 
     def __init__(self, wire, tally, url, *, ready: bool, encode=lambda text: text, origin=None, cookie=None,
-                 post=None):
+                 post=None, joined=None):
         super().__init__(wire, tally)
         self.url, self.ready, self.encode, self.origin, self.cookie = url, ready, encode, origin, cookie
-        self.post = post
+        self.post, self.joined, self.opened = post, joined, 0
 
     async def open(self, index: int) -> Client:
         client = WsClient(index, self)
@@ -254,6 +256,13 @@ class WebSocket(Transport):
         if self.ready:
             self.wire.frames_in += 1
             client.found(await ws_probe.recv(client.ws, timeout=CONNECT_TIMEOUT))
+        elif self.joined is not None:
+            # An open socket is a member only once the server has taken its place in the room; until then a
+            # message is not its to receive. The n-th open waits for n joins: when every open has returned,
+            # every member has joined (the log counts joins since this transport was made).
+            self.opened += 1
+            if not await self.joined.wait_for_joins(self.opened, timeout=CONNECT_TIMEOUT):
+                raise ConnectionError(f"the server reported {self.joined.joins()} joins for {self.opened} sockets")
         client.task = asyncio.create_task(client.read())
         return client
 
@@ -278,7 +287,8 @@ async def make(kind: str, info: dict, wire: Wire, tally) -> Transport:
     if kind == "sse":
         return Sse(wire, tally, info)
     if kind == "ws-text":  # lesson 03, uWSGI's /chat, the websockets peer: the text is the message
-        return WebSocket(wire, tally, fixed(info["url"]), ready=info.get("ready", False))
+        joined = UwsgiLog(info["joins_log"]) if info.get("joins_log") else None
+        return WebSocket(wire, tally, fixed(info["url"]), ready=info.get("ready", False), joined=joined)
     if kind == "channels":  # lesson 06: a session cookie, JSON frames, the history first; ports alternate
         async def url(index: int) -> str:
             return info["urls"][index % len(info["urls"])]

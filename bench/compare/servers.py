@@ -69,7 +69,9 @@ def serve_uwsgi_native():
     slug = "04-wsgi-limits"
     with _site(lesson(slug).launch(solution(slug), Ports.free("uwsgi"), threads=UWSGI_THREADS,
                                    ready_timeout=60)) as site:
-        yield {"url": site.url("uwsgi", "ws") + "/chat", "ready": False}
+        # /chat sends nothing on join; uWSGI's log says when a socket has joined the room
+        yield {"url": site.url("uwsgi", "ws") + "/chat", "ready": False,
+               "joins_log": str(site.services["uwsgi"].log_path)}
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ Used by the checks and by ``bench/07_task_progress.py``, against real Daphne::
     answer = post_job(base, 6, token=token, timeout=3)      # .status 202, .job, .seconds
     post_job(base, 6, token=token, timeout=3, engine="channels")  # run by Channels' worker
     seen = asyncio.run(watch(base, answer.job, timeout=6))  # [(perf_counter, state), ...]
+    stored_state(redis_url, answer.job)                     # {'status': 'queued', ...} as Redis holds it
 """
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ class Posted:
             return json.loads(self.body)["job"]
         except (ValueError, KeyError, TypeError):
             return None
+
+
+def stored_state(redis_url: str, job: str) -> dict | None:
+    """The job's state as the lesson's store holds it now (``job:<id>`` in Redis), or None."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        raw = client.get(f"job:{job}")
+    finally:
+        client.close()
+    return json.loads(raw) if raw else None
 
 
 def csrf_token(base: str, *, timeout: float) -> str:

@@ -83,6 +83,7 @@ def check_browser_chat(ctx: Context) -> None:
             raise CheckFailed(failure)
 
     ctx.step("two Chromium tabs open the uWSGI page")
+    joined = log.joins()
     for page, name in ((ada, "Ada"), (bob, "Bob")):
         page.goto(url)
         wait(page, "() => window.chatSocket && [1, 3].includes(window.chatSocket.readyState)",
@@ -91,6 +92,9 @@ def check_browser_chat(ctx: Context) -> None:
             log.raise_problems(f"{name}'s tab opened /chat", "chat()", settle=ctx.timeout(0.05))
             raise CheckFailed(f"{name}'s tab could not open its WebSocket to /chat (the handshake failed).")
         page.fill("#name", name)
+    # An open socket is not yet a member: Bob's chat() takes its place in the room (its cursor) a moment
+    # after the handshake, and a message sent before that is not his. Wait for both, as the log reports.
+    ctx.wait_until(lambda: log.joins() >= joined + 2, ctx.timeout(3))  # if they never join, the waits below say so
     ctx.step("Ada types a message; both tabs must show it")
     ada.fill("#message", "hello from Ada")
     ada.press("#message", "Enter")

@@ -21,11 +21,17 @@ def check_worker_daphne(ctx: Context) -> None:
     site = _servers(ctx)
     steps = 6
     ctx.step("POST /jobs/ steps=6")
-    # Whether the job ran inside the request shows below (the page then sees (nearly) no steps), not by a clock.
     posted = jobs.post_job(site.url("http"), steps, timeout=ctx.timeout(HTTP))
     if posted.status != 202 or posted.job is None:
         raise CheckFailed(f"POST /jobs/ (real Daphne) answered {posted.status}: {posted.body[:200]!r}; expected 202 "
                           "with {'job': job_id}.")
+    # Whether the job ran inside the request, by the store rather than by a clock: a job the request ran
+    # is over when its answer arrives; an enqueued one has barely started (6 pages take 0.9 s).
+    at_answer = jobs.stored_state(ctx.redis().url, posted.job) or {}
+    if at_answer.get("status") in jobs.TERMINAL:
+        raise CheckFailed(f"when POST /jobs/ answered, the job was already {at_answer.get('status')!r} "
+                          f"({at_answer.get('done')}/{steps}): it ran inside the request. Enqueue it with "
+                          "render_report.delay(...) so that the request answers at once.")
     ctx.step("a websockets client watches the job")
     limit = ctx.timeout(JOB)
     try:
@@ -47,11 +53,9 @@ def check_worker_daphne(ctx: Context) -> None:
         raise CheckFailed(f"the page saw done={dones}, ending with {last!r:.150}; expected the job to reach "
                           f"{steps}/{steps} with status 'done' within {limit:g} s." + _worker_says(site))
     # Joining the group before reading the state (the right order: nothing is missed) can show the step that
-    # lands in between twice; progress is idempotent, so a repeated step is fine, a missing one is not.
+    # lands in between twice; progress is idempotent, so a repeated step is fine, a missing one is not. How
+    # many steps the watch saw depends on when it connected (a busy machine connects late), so not judged.
     dones = [d for i, d in enumerate(dones) if i == 0 or d != dones[i - 1]]
-    if len(dones) < steps // 2:
-        raise CheckFailed(f"the page saw only done={dones}: the job was (nearly) over before the WebSocket even "
-                          "connected, so it ran inside the request. Enqueue it with render_report.delay(...).")
     if dones != list(range(dones[0], steps + 1)):
         raise CheckFailed(f"the page saw done={dones}; expected every step from its first state to {steps}, "
                           "in order, none missing.")
@@ -106,8 +110,12 @@ def check_browser_progress(ctx: Context) -> None:
         raise CheckFailed(f"after {limit:g} s the page shows status {status!r} and the progress bar at {value} %; "
                           "expected 'done' and 100 %." + _worker_says(site))
     events = int(page_probe.dataset(page, "events") or 0)
-    if events < 3:
-        raise CheckFailed(f"the page received only {events} state(s) for a 5-page job; expected one per page.")
+    # The stored state on connect, then the pages still to come: at least two unless the whole job ran
+    # before the page could connect (inside the request). How many more depends on how soon Chromium connects.
+    if events < 2:
+        raise CheckFailed(f"the page received only {events} state(s) for a 5-page job: the job was over before "
+                          "the page's WebSocket connected. Expected the states of the pages still to come, one "
+                          "per page.")
     job_id = page_probe.dataset(page, "job")
 
     ctx.step("a second tab opens the finished job (?job=...)")
