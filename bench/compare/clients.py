@@ -85,6 +85,9 @@ class Transport:
     async def open(self, index: int) -> Client:
         raise NotImplementedError
 
+    async def all_joined(self) -> None:
+        """Return once every client opened so far is a member the server sends to (at once, for most)."""
+
 
 # -- HTTP, one request per connection (what a poll costs) ---------------------------------------
 
@@ -256,15 +259,16 @@ class WebSocket(Transport):
         if self.ready:
             self.wire.frames_in += 1
             client.found(await ws_probe.recv(client.ws, timeout=CONNECT_TIMEOUT))
-        elif self.joined is not None:
-            # An open socket is a member only once the server has taken its place in the room; until then a
-            # message is not its to receive. The n-th open waits for n joins: when every open has returned,
-            # every member has joined (the log counts joins since this transport was made).
-            self.opened += 1
-            if not await self.joined.wait_for_joins(self.opened, timeout=CONNECT_TIMEOUT):
-                raise ConnectionError(f"the server reported {self.joined.joins()} joins for {self.opened} sockets")
+        self.opened += 1
         client.task = asyncio.create_task(client.read())
         return client
+
+    async def all_joined(self) -> None:
+        """An open socket is a member only once the server has taken its place in the room; until then a
+        message is not its to receive. With no first frame to wait for, the server's log says so: as many
+        joins as sockets opened (the log counts from when this transport was made)."""
+        if self.joined is not None and not await self.joined.wait_for_joins(self.opened, timeout=CONNECT_TIMEOUT):
+            raise ConnectionError(f"the server reported {self.joined.joins()} joins for {self.opened} sockets")
 
 
 def fixed(url: str):

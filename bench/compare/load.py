@@ -126,6 +126,7 @@ class Room:
         if failed:
             raise ConnectionError(f"{len(failed)} of {len(joined)} members could not join: "
                                   f"{type(failed[0]).__name__}: {str(failed[0])[:160]}")
+        await self.transport.all_joined()
 
     async def broadcast(self, count: int) -> list[int]:
         """Send ``count`` messages from member 0 at the plan's rate; wait for them; their seqs."""
@@ -156,6 +157,7 @@ async def run(host, kind: str, plan: Plan) -> dict:
     row: dict = {"steps": [], "pids": 0}
     try:
         room.members = [await transport.open(-1)]  # the warm-up: joins, sends one message, leaves
+        await transport.all_joined()
         await room.broadcast(1)
         await room.close()
         room.members = []

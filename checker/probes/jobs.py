@@ -6,7 +6,7 @@ Used by the checks and by ``bench/07_task_progress.py``, against real Daphne::
     answer = post_job(base, 6, token=token, timeout=3)      # .status 202, .job, .seconds
     post_job(base, 6, token=token, timeout=3, engine="channels")  # run by Channels' worker
     seen = asyncio.run(watch(base, answer.job, timeout=6))  # [(perf_counter, state), ...]
-    stored_state(redis_url, answer.job)                     # {'status': 'queued', ...} as Redis holds it
+    stored_state(redis_url, answer.job, timeout=3)          # {'status': 'queued', ...} as Redis holds it
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ class Posted:
             return None
 
 
-def stored_state(redis_url: str, job: str) -> dict | None:
+def stored_state(redis_url: str, job: str, *, timeout: float) -> dict | None:
     """The job's state as the lesson's store holds it now (``job:<id>`` in Redis), or None."""
     import redis
 
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=timeout,
+                                  socket_connect_timeout=timeout)
     try:
         raw = client.get(f"job:{job}")
     finally:

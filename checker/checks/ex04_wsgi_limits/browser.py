@@ -94,7 +94,7 @@ def check_browser_chat(ctx: Context) -> None:
         page.fill("#name", name)
     # An open socket is not yet a member: Bob's chat() takes its place in the room (its cursor) a moment
     # after the handshake, and a message sent before that is not his. Wait for both, as the log reports.
-    ctx.wait_until(lambda: log.joins() >= joined + 2, ctx.timeout(3))  # if they never join, the waits below say so
+    ctx.wait_until(lambda: log.joins() >= joined + 2, 3)  # if they never join, the waits below say so
     ctx.step("Ada types a message; both tabs must show it")
     ada.fill("#message", "hello from Ada")
     ada.press("#message", "Enter")

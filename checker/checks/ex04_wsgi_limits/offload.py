@@ -223,7 +223,7 @@ def _cleaned_up(ctx: Context, pair: Pair, what: str) -> None:
         pair.publish("checker", "anyone there?")  # a write is how the held side learns its client left
         return pair.subscribers() == 0
 
-    if not ctx.wait_until(gone, ctx.timeout(3), interval=0.1):
+    if not ctx.wait_until(gone, 3, interval=0.1):
         raise CheckFailed(f"after every {what} client left, Redis still has {pair.subscribers()} subscriptions to "
                           "room:lobby: close the pubsub in a `finally` (uWSGI closes the generator, or your loop gets "
                           "OSError, when the client is gone).")

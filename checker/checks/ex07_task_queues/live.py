@@ -27,7 +27,7 @@ def check_worker_daphne(ctx: Context) -> None:
                           "with {'job': job_id}.")
     # Whether the job ran inside the request, by the store rather than by a clock: a job the request ran
     # is over when its answer arrives; an enqueued one has barely started (6 pages take 0.9 s).
-    at_answer = jobs.stored_state(ctx.redis().url, posted.job) or {}
+    at_answer = jobs.stored_state(ctx.redis().url, posted.job, timeout=ctx.timeout(HTTP)) or {}
     if at_answer.get("status") in jobs.TERMINAL:
         raise CheckFailed(f"when POST /jobs/ answered, the job was already {at_answer.get('status')!r} "
                           f"({at_answer.get('done')}/{steps}): it ran inside the request. Enqueue it with "
@@ -109,13 +109,9 @@ def check_browser_progress(ctx: Context) -> None:
     if status != "done" or value != "100":
         raise CheckFailed(f"after {limit:g} s the page shows status {status!r} and the progress bar at {value} %; "
                           "expected 'done' and 100 %." + _worker_says(site))
-    events = int(page_probe.dataset(page, "events") or 0)
-    # The stored state on connect, then the pages still to come: at least two unless the whole job ran
-    # before the page could connect (inside the request). How many more depends on how soon Chromium connects.
-    if events < 2:
-        raise CheckFailed(f"the page received only {events} state(s) for a 5-page job: the job was over before "
-                          "the page's WebSocket connected. Expected the states of the pages still to come, one "
-                          "per page.")
+    # How many states the page received depends on how soon Chromium connected, so it is not judged
+    # here: a job run inside the request is caught by the store (worker_daphne), and a consumer that
+    # forwards no progress leaves the page short of 'done' (above).
     job_id = page_probe.dataset(page, "job")
 
     ctx.step("a second tab opens the finished job (?job=...)")
