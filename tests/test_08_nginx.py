@@ -96,3 +96,29 @@ def test_a_quiet_socket_is_cut_at_the_read_timeout_unless_the_client_pings():
         assert cut is not None, "nginx kept a quiet socket open past proxy_read_timeout"
         assert "upstream timed out" in site.services["nginx"].error_log()
         assert _quiet_socket(site, 6.0, client_pings=True) is None
+
+
+@needs_nginx
+def test_nginx_starts_on_held_ports_and_is_ready_only_when_every_port_listens(tmp_path):
+    """The learner's front starts long after its ports are chosen: held ports stay ours meanwhile (a
+    plain bind is refused), nginx binds them all the same, and a port taken by someone else is an
+    error at start, not a front that answers on one port and dies a moment later."""
+    import socket
+
+    launcher = launchers.load(LESSON)
+    with Ports.held("http", "https") as ports:
+        with socket.socket() as stranger, pytest.raises(OSError):
+            stranger.bind(("127.0.0.1", ports["https"]))  # what took the port in a CI run
+        front = launcher.nginx_front([1], tmp_path / "held", proxy_conf=launcher.reference_proxy(),
+                                     http_port=ports["http"], https_port=ports["https"], timeout=20)
+        with front:
+            for port in (ports["http"], ports["https"]):
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    with socket.socket() as stranger:
+        stranger.bind(("127.0.0.1", 0))
+        stranger.listen()
+        busy = Ports(http=0, https=stranger.getsockname()[1])
+        front = launcher.nginx_front([1], tmp_path / "busy", proxy_conf=launcher.reference_proxy(),
+                                     http_port=busy["http"], https_port=busy["https"], timeout=20)
+        with pytest.raises(RuntimeError, match=f"never started a worker(.|\\n)*bind\\(\\) to 127.0.0.1:{busy['https']} failed"):
+            front.start()

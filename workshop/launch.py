@@ -39,6 +39,27 @@ class Ports(dict):
     def free(cls, *names: str, host: str = net.LOOPBACK) -> "Ports":
         return cls(host, **{name: 0 for name in names})
 
+    @classmethod
+    def held(cls, *names: str, host: str = net.LOOPBACK) -> "Ports":
+        """Free ports kept from every other process until ``release()`` (or the end of ``with``), for
+        servers started long after their ports are known; they must set SO_REUSEADDR (``net.hold_port``)."""
+        holds = [net.hold_port(host) for _ in names]
+        ports = cls(host, **{name: sock.getsockname()[1] for name, sock in zip(names, holds)})
+        ports._holds = holds
+        return ports
+
+    def release(self) -> None:
+        """Let go of the ports ``held`` kept (the servers that bound them keep them)."""
+        for sock in getattr(self, "_holds", ()):
+            sock.close()
+        self._holds = []
+
+    def __enter__(self) -> "Ports":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
 
 class Service(procs.ServerProcess):
     """A server subprocess that is *ready when* its port accepts connections and, if given,

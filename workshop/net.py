@@ -21,6 +21,24 @@ def free_port(host: str = LOOPBACK) -> int:
         return sock.getsockname()[1]
 
 
+def hold_port(host: str = LOOPBACK) -> socket.socket:
+    """A free port kept from every other process until the returned socket is closed, yet open to
+    a server of ours: for a server started long after its port must be known (a config, an origin).
+
+    ``free_port`` names a port that was free a moment ago; anything may take it before our server
+    binds it, even an outgoing connection, whose local port comes from the same range. This socket
+    is bound with SO_REUSEADDR and never listens, so the kernel refuses the port to any other
+    ``bind()`` without SO_REUSEADDR (``free_port``'s included) and never picks it as an outgoing
+    connection's local port, while a server that sets SO_REUSEADDR before it binds (nginx, Twisted,
+    ``socketserver`` with ``allow_reuse_address``) may bind it and listen: a socket that only holds
+    a port does not conflict with one that listens.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     """True if nothing listens on ``host:port`` and we may bind it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -24,9 +24,10 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from workshop import net
+from workshop import net, procs
 from workshop.launch import Service
 
 ENV_NGINX = "WORKSHOP_NGINX"
@@ -124,7 +125,10 @@ def _with_cryptography(cert: Path, key: Path, host: str) -> None:
 
 
 class Nginx(Service):
-    """nginx serving ``config`` (the rendered text) from ``prefix``; ready when ``port`` listens.
+    """nginx serving ``config`` (the rendered text) from ``prefix``; ready when ``port`` listens and
+    the master has started a worker. nginx listens on each port as soon as it has bound it, retries a
+    busy one for 2.5 s and then exits; it starts its workers only once every port is bound. So one
+    port answering proves little, and a worker proves all.
 
     Its stdout and stderr go to ``prefix/nginx.out``; the config decides where the access and error
     logs go (``access.log`` and ``error.log`` in the prefix, for ``access_log()``/``error_log()``).
@@ -143,6 +147,18 @@ class Nginx(Service):
         argv = [binary, "-p", f"{self.prefix}/", "-e", str(self.prefix / "error.log"), "-c", str(self.conf),
                 "-g", "daemon off;"]
         super().__init__(name, argv, port, host=host, log_path=self.prefix / "nginx.out", ready_timeout=timeout)
+
+    def start(self) -> "Nginx":
+        super().start()
+        end = time.monotonic() + self.ready_timeout
+        while not procs.descendants(self.proc.pid):
+            if self.proc.poll() is not None or time.monotonic() > end:
+                tail = self.log_tail()
+                self.stop()
+                raise RuntimeError(f"{self.name} answered on {self.host}:{self.port} but never started a worker: "
+                                   f"another of its ports was taken?\n{tail}")
+            time.sleep(0.02)
+        return self
 
     def access_log(self, lines: int = 40) -> str:
         return _tail(self.prefix / "access.log", lines)

@@ -84,8 +84,10 @@ def cluster(ctx: Context, *, overflow: bool = False) -> Cluster:
                  + (" (channel layer capacity 4)" if overflow else ""))
         launcher = launchers.load(ctx.lesson_dir)
         # The front runs the reference proxy.conf; the learner's is graded on a front of its own
-        # (proxy.py), on these ports, whose origins the Daphnes must allow from the start.
-        learner_ports = Ports.free("http", "https")
+        # (proxy.py), on these ports, whose origins the Daphnes must allow from the start. That front
+        # starts only when a proxy check runs, so the ports are held until then (nothing else takes them).
+        learner_ports = ctx.resource("learner-ports-overflow" if overflow else "learner-ports",
+                                     lambda: Ports.held("http", "https"))
         site = launcher.launch(
             ctx.exercise_dir, Ports.free(*ctx.lesson.ports), backends=2, redis_url=redis_url,
             db_path=database(ctx), ready_timeout=ctx.timeout(20),
