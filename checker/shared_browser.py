@@ -66,6 +66,7 @@ class SharedBrowser:
         self._proc: subprocess.Popen | None = None
         self._profile: str | None = None
         self._url = ""
+        self._port_hold = None  # keeps the DevTools port from everyone else until Chromium has it
         self._killed = False
 
     def url(self) -> str:
@@ -80,11 +81,21 @@ class SharedBrowser:
         return True
 
     def hold(self) -> None:
-        """Count one more user; reserve a loopback port for the DevTools URL if there is none."""
+        """Count one more user; reserve a loopback port for the DevTools URL if there is none.
+
+        The port is named to the gradings before Chromium binds it, so it is *held* (``net.hold_port``)
+        until the last user lets go: nothing else can take it in between, and Chromium, which sets
+        SO_REUSEADDR on its DevTools socket, binds it all the same."""
         with self._lock:
             self._holders += 1
             if not (self._url or self._killed):
-                self._url = f"http://127.0.0.1:{net.free_port()}"
+                self._port_hold = net.hold_port()
+                self._url = f"http://127.0.0.1:{self._port_hold.getsockname()[1]}"
+
+    def _let_go_of_port(self) -> None:
+        if self._port_hold is not None:
+            self._port_hold.close()
+            self._port_hold = None
 
     def start(self) -> None:
         """Start Chromium on the reserved port, without waiting for it, unless it runs already."""
@@ -108,6 +119,7 @@ class SharedBrowser:
                 return
             proc, profile = self._proc, self._profile
             self._proc, self._profile, self._url = None, None, ""
+            self._let_go_of_port()
         if proc is None:
             return
 
@@ -128,6 +140,7 @@ class SharedBrowser:
             proc, profile = self._proc, self._profile
             self._proc, self._profile, self._url, self._holders = None, None, "", 0
             self._killed = True  # the run is being stopped: start nothing more
+            self._let_go_of_port()
         if proc is not None:
             procs.kill_tree(proc)
             shutil.rmtree(profile, ignore_errors=True)

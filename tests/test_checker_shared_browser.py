@@ -100,3 +100,25 @@ def test_the_grading_process_is_told_the_browser_url():
     spec = WorkerSpec(lesson="03", exercise_dir=Path("x"), checks=("a",), timeout_scale=1.0, fd=3,
                       browser="http://127.0.0.1:9")
     assert WorkerSpec.decode(spec.encode()) == spec
+
+
+def test_the_devtools_port_is_nobody_elses_from_the_moment_it_is_named_and_chromium_binds_it():
+    """The gradings are told the URL before Chromium starts; meanwhile no other bind may take the port."""
+    import socket
+    import urllib.request
+
+    from checker.shared_browser import SharedBrowser
+
+    shared = SharedBrowser()
+    shared.hold()
+    port = int(shared.url().rsplit(":", 1)[1])
+    with socket.socket() as stranger, pytest.raises(OSError):
+        stranger.bind(("127.0.0.1", port))
+    shared.start()
+    try:
+        assert net.wait_for_port(port, timeout=30)
+        with urllib.request.urlopen(f"{shared.url()}/json/version", timeout=10) as answer:
+            assert b"Browser" in answer.read()  # Chromium's DevTools, not a stranger
+    finally:
+        shared.kill()
+    assert wait_until(lambda: net.port_is_free(port), 10)  # let go of when the run ends
