@@ -120,5 +120,8 @@ def test_nginx_starts_on_held_ports_and_is_ready_only_when_every_port_listens(tm
         busy = Ports(http=0, https=stranger.getsockname()[1])
         front = launcher.nginx_front([1], tmp_path / "busy", proxy_conf=launcher.reference_proxy(),
                                      http_port=busy["http"], https_port=busy["https"], timeout=20)
-        with pytest.raises(RuntimeError, match=f"never started a worker(.|\\n)*bind\\(\\) to 127.0.0.1:{busy['https']} failed"):
-            front.start()
+        try:
+            with pytest.raises(RuntimeError, match=f"never started a worker(.|\\n)*bind\\(\\) to 127.0.0.1:{busy['https']} failed"):
+                front.start()
+        finally:
+            front.stop()  # if it did start after all, it must not outlive the test
