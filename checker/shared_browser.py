@@ -85,12 +85,16 @@ class SharedBrowser:
 
         The port is named to the gradings before Chromium binds it, so it is *held* (``net.hold_port``)
         until the last user lets go: nothing else can take it in between, and Chromium, which sets
-        SO_REUSEADDR on its DevTools socket, binds it all the same."""
+        SO_REUSEADDR on its DevTools socket, binds it all the same (Linux; elsewhere a free port)."""
         with self._lock:
             self._holders += 1
             if not (self._url or self._killed):
-                self._port_hold = net.hold_port()
-                self._url = f"http://127.0.0.1:{self._port_hold.getsockname()[1]}"
+                if net.CAN_HOLD_PORTS:
+                    self._port_hold = net.hold_port()
+                    port = self._port_hold.getsockname()[1]
+                else:
+                    port = net.free_port()
+                self._url = f"http://127.0.0.1:{port}"
 
     def _let_go_of_port(self) -> None:
         if self._port_hold is not None:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from checker import launchers
-from workshop import nginx, paths
+from workshop import net, nginx, paths
 from workshop.launch import Ports
 
 SLUG = "08-scaling-and-security"
@@ -107,8 +107,9 @@ def test_nginx_starts_on_held_ports_and_is_ready_only_when_every_port_listens(tm
 
     launcher = launchers.load(LESSON)
     with Ports.held("http", "https") as ports:
-        with socket.socket() as stranger, pytest.raises(OSError):
-            stranger.bind(("127.0.0.1", ports["https"]))  # what took the port in a CI run
+        if net.CAN_HOLD_PORTS:
+            with socket.socket() as stranger, pytest.raises(OSError):
+                stranger.bind(("127.0.0.1", ports["https"]))  # what took the port in a CI run
         front = launcher.nginx_front([1], tmp_path / "held", proxy_conf=launcher.reference_proxy(),
                                      http_port=ports["http"], https_port=ports["https"], timeout=20)
         with front:

@@ -42,7 +42,10 @@ class Ports(dict):
     @classmethod
     def held(cls, *names: str, host: str = net.LOOPBACK) -> "Ports":
         """Free ports kept from every other process until ``release()`` (or the end of ``with``), for
-        servers started long after their ports are known; they must set SO_REUSEADDR (``net.hold_port``)."""
+        servers started long after their ports are known; they must set SO_REUSEADDR (``net.hold_port``).
+        Where ports cannot be held (not Linux), the same as ``free``."""
+        if not net.CAN_HOLD_PORTS:
+            return cls.free(*names, host=host)
         holds = [net.hold_port(host) for _ in names]
         ports = cls(host, **{name: sock.getsockname()[1] for name, sock in zip(names, holds)})
         ports._holds = holds

@@ -8,6 +8,7 @@ from the conference network.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 
@@ -21,6 +22,12 @@ def free_port(host: str = LOOPBACK) -> int:
         return sock.getsockname()[1]
 
 
+#: Linux lets a server that sets SO_REUSEADDR bind and listen on an address held by a socket that
+#: only set SO_REUSEADDR and never listens; BSD and macOS refuse it unless both sockets set
+#: SO_REUSEPORT, which nginx and Chromium do not. Elsewhere ports are chosen as ``free_port`` does.
+CAN_HOLD_PORTS = sys.platform.startswith("linux")
+
+
 def hold_port(host: str = LOOPBACK) -> socket.socket:
     """A free port kept from every other process until the returned socket is closed, yet open to
     a server of ours: for a server started long after its port must be known (a config, an origin).
@@ -31,7 +38,7 @@ def hold_port(host: str = LOOPBACK) -> socket.socket:
     ``bind()`` without SO_REUSEADDR (``free_port``'s included) and never picks it as an outgoing
     connection's local port, while a server that sets SO_REUSEADDR before it binds (nginx, Twisted,
     ``socketserver`` with ``allow_reuse_address``) may bind it and listen: a socket that only holds
-    a port does not conflict with one that listens.
+    a port does not conflict with one that listens. Linux only (``CAN_HOLD_PORTS``).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -128,7 +128,8 @@ class Nginx(Service):
     """nginx serving ``config`` (the rendered text) from ``prefix``; ready when ``port`` listens and
     the master has started a worker. nginx listens on each port as soon as it has bound it, retries a
     busy one for 2.5 s and then exits; it starts its workers only once every port is bound. So one
-    port answering proves little, and a worker proves all.
+    port answering proves little, and a worker proves all (the config must keep nginx's default
+    ``master_process on``: a single-process nginx never starts one).
 
     Its stdout and stderr go to ``prefix/nginx.out``; the config decides where the access and error
     logs go (``access.log`` and ``error.log`` in the prefix, for ``access_log()``/``error_log()``).

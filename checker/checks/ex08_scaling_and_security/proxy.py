@@ -186,6 +186,9 @@ def check_proxy_upgrade(ctx: Context) -> None:
                "HTTP_HOST header\"." if err.code == 400 else "")
         raise CheckFailed(f"the page through your nginx answered HTTP {err.code}.{why}{nginx_says(front, 'GET / ')}"
                           f"{support.server_says(cluster)}") from None
+    except TimeoutError:
+        raise CheckFailed(f"GET {front.url}/ through your nginx: no answer within {cluster.handshake:g} s."
+                          f"{nginx_says(front, 'GET / ')}{support.server_says(cluster)}") from None
     except (urllib.error.URLError, OSError) as err:
         raise CheckFailed(f"GET {front.url}/ through your nginx got no answer ({err}): did nginx stop? Its logs say "
                           f"why.{nginx_says(front, 'GET / ')}") from None
