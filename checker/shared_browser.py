@@ -22,7 +22,8 @@ import subprocess
 import tempfile
 import threading
 
-from workshop import browser, net, procs
+from workshop import browser, procs
+from workshop.launch import Ports
 
 #: ``CHECKER_SHARED_BROWSER=0``: each grading process launches its own (to measure what this saves).
 ENABLED = os.environ.get("CHECKER_SHARED_BROWSER", "1") != "0"
@@ -66,7 +67,7 @@ class SharedBrowser:
         self._proc: subprocess.Popen | None = None
         self._profile: str | None = None
         self._url = ""
-        self._port_hold = None  # keeps the DevTools port from everyone else until Chromium has it
+        self._ports: Ports | None = None  # the DevTools port, held from everyone else (Ports.held)
         self._killed = False
 
     def url(self) -> str:
@@ -83,23 +84,19 @@ class SharedBrowser:
     def hold(self) -> None:
         """Count one more user; reserve a loopback port for the DevTools URL if there is none.
 
-        The port is named to the gradings before Chromium binds it, so it is *held* (``net.hold_port``)
+        The port is named to the gradings before Chromium binds it, so it is *held* (``Ports.held``)
         until the last user lets go: nothing else can take it in between, and Chromium, which sets
         SO_REUSEADDR on its DevTools socket, binds it all the same (Linux; elsewhere a free port)."""
         with self._lock:
             self._holders += 1
             if not (self._url or self._killed):
-                if net.CAN_HOLD_PORTS:
-                    self._port_hold = net.hold_port()
-                    port = self._port_hold.getsockname()[1]
-                else:
-                    port = net.free_port()
-                self._url = f"http://127.0.0.1:{port}"
+                self._ports = Ports.held("devtools")
+                self._url = self._ports.url("devtools")
 
     def _let_go_of_port(self) -> None:
-        if self._port_hold is not None:
-            self._port_hold.close()
-            self._port_hold = None
+        if self._ports is not None:
+            self._ports.release()
+            self._ports = None
 
     def start(self) -> None:
         """Start Chromium on the reserved port, without waiting for it, unless it runs already."""

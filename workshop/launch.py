@@ -76,14 +76,20 @@ class Service(procs.ServerProcess):
     def start(self) -> "Service":
         super().start()
         if self.ready_line is not None:
-            end = time.monotonic() + self.ready_timeout
-            while not self.ready_line.search(self.log_tail(200)):
-                if self.proc.poll() is not None or time.monotonic() > end:
-                    tail = self.log_tail()
-                    self.stop()
-                    raise RuntimeError(f"{self.name} never logged a line matching {self.ready_line.pattern!r}.\n{tail}")
-                time.sleep(0.05)
+            self.wait_ready(lambda: self.ready_line.search(self.log_tail(200)),
+                            f"{self.name} never logged a line matching {self.ready_line.pattern!r}.")
         return self
+
+    def wait_ready(self, ready, failure: str, interval: float = 0.05) -> None:
+        """After the port answers, wait for ``ready()`` as well, within ``ready_timeout``; if the
+        server exits or the time passes first, stop it and raise ``failure`` with its log's tail."""
+        end = time.monotonic() + self.ready_timeout
+        while not ready():
+            if self.proc.poll() is not None or time.monotonic() > end:
+                tail = self.log_tail()
+                self.stop()
+                raise RuntimeError(f"{failure}\n{tail}")
+            time.sleep(interval)
 
 
 def start_all(services: list[procs.ServerProcess]) -> None:

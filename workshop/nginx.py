@@ -24,7 +24,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from workshop import net, procs
@@ -151,14 +150,9 @@ class Nginx(Service):
 
     def start(self) -> "Nginx":
         super().start()
-        end = time.monotonic() + self.ready_timeout
-        while not procs.descendants(self.proc.pid):
-            if self.proc.poll() is not None or time.monotonic() > end:
-                tail = self.log_tail()
-                self.stop()
-                raise RuntimeError(f"{self.name} answered on {self.host}:{self.port} but never started a worker: "
-                                   f"another of its ports was taken?\n{tail}")
-            time.sleep(0.02)
+        self.wait_ready(lambda: procs.descendants(self.proc.pid),
+                        f"{self.name} answered on {self.host}:{self.port} but never started a worker: another of "
+                        "its ports was taken?", interval=0.02)
         return self
 
     def access_log(self, lines: int = 40) -> str:
